@@ -1,0 +1,3 @@
+package io.limiquantix.node.api;
+
+public enum OsFamily { LINUX, WINDOWS, OTHER }
