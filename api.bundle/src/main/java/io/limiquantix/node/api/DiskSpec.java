@@ -22,6 +22,12 @@ public record DiskSpec(String name, DiskSource source, Bus bus, Device device, b
     }
 
     public static DiskSpec file(String name, String path, DiskSource.Format format) {
-        return new DiskSpec(name, DiskSource.file(path, format), Bus.VIRTIO, Device.DISK, false, 0);
+        DiskSource source;
+        try {
+            source = DiskSource.file(path, format);
+        } catch (InvalidArgumentException e) {
+            throw e.under("source");
+        }
+        return new DiskSpec(name, source, Bus.VIRTIO, Device.DISK, false, 0);
     }
 }

@@ -1,0 +1,27 @@
+package io.limiquantix.node.libvirt.internal.domain;
+
+import io.limiquantix.node.api.Accelerator;
+import io.limiquantix.node.api.GuestOs;
+import io.limiquantix.node.api.OsFamily;
+
+/**
+ * What depends on the guest OS rather than on the VM's devices: clock, enlightenments, video, pointer,
+ * TPM. One profile per family keeps the per-OS knowledge in one place each.
+ */
+interface GuestProfile {
+    DomainModel.Features features(Accelerator accelerator, boolean smm);
+
+    DomainModel.Clock clock();
+
+    /** The video model when the VM has a graphical console. */
+    String videoModel();
+
+    /** Whether a USB tablet is worth its controller (absolute pointer under a graphical console). */
+    boolean usbTablet();
+
+    boolean tpm();
+
+    static GuestProfile of(GuestOs os) {
+        return os.family() == OsFamily.WINDOWS ? new WindowsProfile(os.variant()) : new LinuxProfile();
+    }
+}

@@ -1,0 +1,62 @@
+# Shared by run/node and run/test: install what the host lacks, and a private libvirtd/virtlogd pair.
+# Sourced, not executed. Everything here is idempotent and safe to run on a host that already has it all.
+
+LQ_RUN_DIR=${LQ_RUN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+LQ_STATE=${LQ_STATE:-$LQ_RUN_DIR/work}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ensure_packages PKG...: installs the Debian packages that are not installed yet (apt-get update once).
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  log "installing from Debian: ${missing[*]}"
+  as_root apt-get update -q >/dev/null || die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# Runtime needs of the node itself: a JDK to run it, Maven to build it, libvirt's client library.
+NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
+# What the tests drive for real: a libvirt daemon with the QEMU driver, QEMU, UEFI firmware, swtpm,
+# the guest payload's ingredients, and the XML validator.
+TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
+  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2)
+
+libvirt_answers() { timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; }
+
+# start_libvirtd: starts virtlogd + libvirtd unless a libvirtd already answers; remembers what it started
+# (pid files under $LQ_STATE/libvirt) so that stop_libvirtd stops exactly that and nothing else.
+start_libvirtd() {
+  local d=$LQ_STATE/libvirt
+  if libvirt_answers; then log "libvirtd already answers on qemu:///system; using it"; return 0; fi
+  mkdir -p "$d" /var/log/libvirt/qemu
+  rm -f "$d"/*.pid "$d"/started
+  if ! pgrep -x virtlogd >/dev/null; then
+    virtlogd -d -p "$d/virtlogd.pid" || die "virtlogd did not start"
+    echo virtlogd >> "$d/started"
+  fi
+  libvirtd -d -p "$d/libvirtd.pid" || die "libvirtd did not start"
+  echo libvirtd >> "$d/started"
+  local i
+  for i in $(seq 1 50); do libvirt_answers && break; sleep 0.2; done
+  libvirt_answers || die "libvirtd started but qemu:///system does not answer (see /var/log/libvirt)"
+  log "started libvirtd (pid $(cat "$d/libvirtd.pid")) and virtlogd for this run"
+}
+
+stop_libvirtd() {
+  local d=$LQ_STATE/libvirt f pid
+  [ -f "$d/started" ] || return 0
+  for f in libvirtd virtlogd; do
+    grep -qx "$f" "$d/started" || continue
+    pid=$(cat "$d/$f.pid" 2>/dev/null) || continue
+    kill "$pid" 2>/dev/null && log "stopped $f (pid $pid)"
+  done
+  rm -f "$d/started"
+}
