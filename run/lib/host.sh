@@ -27,7 +27,7 @@ NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 # What the tests drive for real: a libvirt daemon with the QEMU driver, QEMU, UEFI firmware, swtpm,
 # the guest payload's ingredients, and the XML validator.
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
-  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2)
+  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils)
 
 libvirt_answers() { timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; }
 
