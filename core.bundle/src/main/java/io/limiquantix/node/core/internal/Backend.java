@@ -10,9 +10,12 @@ import java.util.concurrent.CompletableFuture;
  * One registered Hypervisor service as the runtime sees it: its identity from the service properties and
  * guarded access to the two questions placement asks (capabilities, health).
  *
- * <p>Capabilities are probed once per registration (the registry makes a new Backend when the service's
- * properties change) because probing can be slow. Health is asked fresh each time, but at most one health
- * call per backend is ever outstanding: a backend that hangs does not accumulate stuck threads.
+ * <p>Capabilities are cached because probing can be slow. The cache starts afresh with each registration
+ * (the registry makes a new Backend when the service's properties change); within one registration a
+ * capable answer is kept for {@link #CAPABLE_TTL_MS}, while a not-capable answer or a failed probe is asked
+ * again after {@link #RECHECK_MS}: a backend that registers before it has connected (libvirt connects in
+ * the background) must become placeable once it has. Health is asked fresh each time. At most one probe of
+ * each kind per backend is ever outstanding: a backend that hangs does not accumulate stuck threads.
  */
 final class Backend {
     private final String name;
@@ -21,7 +24,11 @@ final class Backend {
     private final long serviceId;
     private final Hypervisor hypervisor;
     private final BoundedCalls calls;
-    private final CompletableFuture<HypervisorCapabilities> capabilities;
+    static final long RECHECK_MS = 2_000;
+    static final long CAPABLE_TTL_MS = 60_000;
+
+    private CompletableFuture<HypervisorCapabilities> capabilities;
+    private long capabilitiesAsked;
     private CompletableFuture<BackendHealth> health;
 
     Backend(String name, String type, int ranking, long serviceId, Hypervisor hypervisor, BoundedCalls calls) {
@@ -31,7 +38,22 @@ final class Backend {
         this.serviceId = serviceId;
         this.hypervisor = hypervisor;
         this.calls = calls;
-        this.capabilities = calls.start(hypervisor::capabilities);
+        probeCapabilities();
+    }
+
+    /** The current capability probe, starting a new one when the cached answer is due for another look. */
+    private synchronized CompletableFuture<HypervisorCapabilities> probeCapabilities() {
+        long now = System.nanoTime();
+        if (capabilities != null) {
+            if (!capabilities.isDone()) return capabilities;
+            boolean capable = !capabilities.isCompletedExceptionally() && capabilities.getNow(null) != null
+                && capabilities.getNow(null).capable();
+            long ageMs = (now - capabilitiesAsked) / 1_000_000;
+            if (ageMs < (capable ? CAPABLE_TTL_MS : RECHECK_MS)) return capabilities;
+        }
+        capabilitiesAsked = now;
+        capabilities = calls.start(hypervisor::capabilities);
+        return capabilities;
     }
 
     String name() {
@@ -64,7 +86,7 @@ final class Backend {
      */
     HypervisorCapabilities capabilities() {
         try {
-            HypervisorCapabilities c = calls.await("capabilities of backend " + name, capabilities);
+            HypervisorCapabilities c = calls.await("capabilities of backend " + name, probeCapabilities());
             if (c == null) return HypervisorCapabilities.notCapable(typeOrName(), "backend reported no capabilities");
             return c;
         } catch (HypervisorException e) {
@@ -72,13 +94,15 @@ final class Backend {
         }
     }
 
+    /** Starts a health call unless one is still outstanding; lets callers ask several backends at once. */
+    synchronized CompletableFuture<BackendHealth> startHealth() {
+        if (health == null || health.isDone()) health = calls.start(hypervisor::health);
+        return health;
+    }
+
     /** Never throws: a health call that throws or hangs means the backend is not healthy. */
     BackendHealth health() {
-        CompletableFuture<BackendHealth> call;
-        synchronized (this) {
-            if (health == null || health.isDone()) health = calls.start(hypervisor::health);
-            call = health;
-        }
+        CompletableFuture<BackendHealth> call = startHealth();
         try {
             BackendHealth h = calls.await("health of backend " + name, call);
             return h == null ? BackendHealth.unavailable("backend reported no health") : h;

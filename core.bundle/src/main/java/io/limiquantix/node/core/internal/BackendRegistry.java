@@ -175,6 +175,7 @@ final class BackendRegistry {
 
     private static BackendUnavailableException away(String name, Duration wait) {
         return new BackendUnavailableException("backend '" + name + "' is not present"
-            + (wait.isZero() ? "" : " (waited " + wait.toSeconds() + " s for it to return)"));
+            + (wait.isZero() ? "" : " (waited " + (wait.toMillis() < 1000 ? wait.toMillis() + " ms" : wait.toSeconds() + " s")
+                + " for it to return)"));
     }
 }

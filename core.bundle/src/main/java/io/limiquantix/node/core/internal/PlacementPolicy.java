@@ -38,6 +38,8 @@ final class PlacementPolicy {
         List<Backend> eligible = new ArrayList<>();
         List<Candidate> refused = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
+        // Ask every backend at once, so one slow backend costs the query bound once, not once per backend.
+        backends.forEach(Backend::startHealth);
         for (Backend b : backends) {
             String refusal = refusal(b, spec, required, pinned);
             if (refusal == null) eligible.add(b);
