@@ -24,6 +24,7 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
@@ -32,14 +33,13 @@ import org.osgi.service.cm.ConfigurationAdmin;
  */
 @RunWith(PaxExam.class)
 public class BadInputIT {
-    private static final String DATA = "badinput-" + UUID.randomUUID();
-
     @Inject NodeService node;
     @Inject ConfigurationAdmin cm;
+    @Inject BundleContext context;
 
     @Configuration
     public Option[] config() {
-        return options(NodeOptions.node(DATA,
+        return options(NodeOptions.node("badinput-" + UUID.randomUUID(),
             "limiquantix.libvirt.defaults", "false",
             "limiquantix.storage.roots", "/var/lib/limiquantix/images"));
     }
@@ -54,7 +54,8 @@ public class BadInputIT {
             Backends.add(cm, "bad-test", "test:///default", 10, "auto");
             Backends.await(node, "bad-test");
             VmRecord existing = node.createVm(VmSpec.builder("bad-existing").serialConsole(false).build());
-            File ledger = new File(NodeOptions.WORK, DATA + "/ledger.json");
+            // Read from the framework: Pax Exam runs this method in a fresh copy of the class inside Felix.
+            File ledger = new File(context.getProperty("limiquantix.data"), "ledger.json");
             assertTrue("ledger written at " + ledger, ledger.isFile());
             byte[] ledgerBefore = Files.readAllBytes(ledger.toPath());
             int domainsBefore = hold.domainCount();

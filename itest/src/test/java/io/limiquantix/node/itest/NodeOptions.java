@@ -25,7 +25,7 @@ final class NodeOptions {
         return bundle(f.toURI().toString());
     }
 
-    /** Felix with ConfigAdmin, Dependency Manager, Jackson, JNA and the node's API, core and libvirt bundles. */
+    /** Felix with ConfigAdmin, Dependency Manager, Jackson, JNA and the node's API, core, libvirt and gpu-vfio bundles. */
     static Option node(String dataDir, String... extraProperties) {
         Option[] props = new Option[extraProperties.length / 2];
         for (int i = 0; i + 1 < extraProperties.length; i += 2)
@@ -46,6 +46,7 @@ final class NodeOptions {
             jar("jna"),
             jar("api.bundle"),
             jar("core.bundle"),
-            jar("libvirt.bundle"));
+            jar("libvirt.bundle"),
+            jar("gpu-vfio.bundle"));
     }
 }

@@ -59,7 +59,17 @@ final class VmCreation {
 
     PlacementDecision place(VmSpec spec) {
         Set<Feature> required = deriver.derive(spec);
-        return policy.decide(spec, required, registry.all());
+        PlacementDecision decision = policy.decide(spec, required, registry.all());
+        if (spec.gpus().isEmpty()) return decision;
+        // Whether this host can pass devices through at all comes first: no backend choice fixes a host
+        // without an IOMMU, and the operator needs that reason rather than a backend's feature list.
+        try {
+            deviceProviderFor(spec.gpus());
+            return decision;
+        } catch (UnsupportedFeatureException e) {
+            return new PlacementDecision(decision.vmName(), decision.required(), decision.pinned(), null, e.getMessage(),
+                decision.candidates(), decision.at());
+        }
     }
 
     VmRecord create(VmSpec input) {
