@@ -29,12 +29,25 @@ NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
   swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils)
 
+# Without udev, /dev/kvm stays 0600 root. libvirt probes QEMU's capabilities as root (KVM visible) but
+# checks that cache as the QEMU user (KVM invisible), finds it "outdated" and reprobes on every call:
+# each define then takes about a minute. Debian's udev rule makes /dev/kvm root:kvm 0660, and the QEMU
+# user (libvirt-qemu) is in group kvm; do the same here.
+grant_kvm_to_qemu() {
+  [ -c /dev/kvm ] || return 0
+  getent group kvm >/dev/null || return 0
+  if [ "$(stat -c '%G %a' /dev/kvm)" != "kvm 660" ]; then
+    as_root chgrp kvm /dev/kvm && as_root chmod 0660 /dev/kvm && log "set /dev/kvm to root:kvm 0660 (as udev would)"
+  fi
+}
+
 libvirt_answers() { timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; }
 
 # start_libvirtd: starts virtlogd + libvirtd unless a libvirtd already answers; remembers what it started
 # (pid files under $LQ_STATE/libvirt) so that stop_libvirtd stops exactly that and nothing else.
 start_libvirtd() {
   local d=$LQ_STATE/libvirt
+  grant_kvm_to_qemu
   if libvirt_answers; then log "libvirtd already answers on qemu:///system; using it"; return 0; fi
   mkdir -p "$d" /var/log/libvirt/qemu
   rm -f "$d"/*.pid "$d"/started

@@ -20,7 +20,7 @@ public final class DomainXmlWriter {
     public static final String METADATA_NS = "https://limiquantix.io/xmlns/node/1";
     public static final String METADATA_PREFIX = "lq";
 
-    private static final XMLOutputFactory FACTORY = XMLOutputFactory.newFactory();
+    private static final XMLOutputFactory FACTORY = XMLOutputFactory.newDefaultFactory();
 
     private XMLStreamWriter out;
 
@@ -209,6 +209,13 @@ public final class DomainXmlWriter {
             empty("controller");
             attr("type", "usb");
             attr("model", "qemu-xhci");
+        }
+        if (dev.pcieRootPorts() > 0) {
+            // libvirt numbers the root ports after the root complex only when the root is named first.
+            empty("controller");
+            attr("type", "pci");
+            attr("index", "0");
+            attr("model", "pcie-root");
         }
         for (int i = 0; i < dev.pcieRootPorts(); i++) {
             empty("controller");

@@ -1,0 +1,101 @@
+package io.limiquantix.node.libvirt.internal.backend;
+
+import io.limiquantix.node.api.Subscription;
+import io.limiquantix.node.api.VmEvent;
+import io.limiquantix.node.api.VmEventListener;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.libvirt.event.DomainEvent;
+import org.libvirt.event.DomainEventType;
+
+/**
+ * One backend's subscribers. Events arrive on libvirt's event-loop thread, which must never wait for a
+ * subscriber, so they are handed to this hub's own delivery thread; a listener that throws is logged and
+ * keeps its subscription. The queue is bounded: when subscribers fall far behind, events are dropped and
+ * counted rather than growing without limit.
+ */
+final class EventHub implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(EventHub.class.getName());
+    private static final int QUEUE_LIMIT = 10_000;
+
+    private final String backend;
+    private final List<VmEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService delivery;
+    private final AtomicLong dropped = new AtomicLong();
+
+    EventHub(String backend) {
+        this.backend = backend;
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(QUEUE_LIMIT), r -> {
+            Thread t = new Thread(r, "lq-libvirt-" + backend + "-events");
+            t.setDaemon(true);
+            return t;
+        });
+        this.delivery = pool;
+    }
+
+    Subscription subscribe(VmEventListener listener) {
+        if (listener == null) throw new io.limiquantix.node.api.InvalidArgumentException("listener", "is required");
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    void publish(VmEvent event) {
+        if (listeners.isEmpty()) return;
+        try {
+            delivery.execute(() -> deliver(event));
+        } catch (RejectedExecutionException e) {
+            if (!delivery.isShutdown() && dropped.incrementAndGet() % 1000 == 1)
+                LOG.warning("backend " + backend + ": event subscribers are too slow; " + dropped.get() + " events dropped so far");
+        }
+    }
+
+    private void deliver(VmEvent event) {
+        for (VmEventListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException | LinkageError e) {
+                LOG.log(Level.WARNING, "backend " + backend + ": event listener " + l + " failed on " + event.type(), e);
+            }
+        }
+    }
+
+    /** The API's event type for a libvirt lifecycle event, or null for events the API has no name for. */
+    static VmEvent.Type typeOf(DomainEventType type) {
+        return switch (type) {
+            case DEFINED -> VmEvent.Type.DEFINED;
+            case UNDEFINED -> VmEvent.Type.UNDEFINED;
+            case STARTED -> VmEvent.Type.STARTED;
+            case SUSPENDED -> VmEvent.Type.PAUSED;
+            case RESUMED -> VmEvent.Type.RESUMED;
+            case STOPPED -> VmEvent.Type.STOPPED;
+            case SHUTDOWN -> VmEvent.Type.SHUTDOWN;
+            case CRASHED -> VmEvent.Type.CRASHED;
+            case PMSUSPENDED, UNKNOWN -> null;
+        };
+    }
+
+    static String detailOf(DomainEvent event) {
+        Object detail;
+        try {
+            detail = event.getDetail();
+        } catch (RuntimeException e) {
+            // libvirt-java maps detail codes newer than itself to nothing; the type alone still counts.
+            return "";
+        }
+        return detail == null ? "" : detail.toString().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public void close() {
+        listeners.clear();
+        delivery.shutdownNow();
+    }
+}
