@@ -20,6 +20,7 @@ import org.osgi.framework.BundleContext;
 public final class Activator extends DependencyActivatorBase {
     private VmLedger ledger;
     private NodeServiceImpl node;
+    private ReadinessReport readiness;
 
     @Override
     public void init(BundleContext context, DependencyManager dm) throws Exception {
@@ -52,11 +53,21 @@ public final class Activator extends DependencyActivatorBase {
             .setInterface(Object.class.getName(), commands)
             .setImplementation(new LqCommands(node))
             .setCallbacks(null, null, null, null));
+
+        if (!"false".equals(context.getProperty("limiquantix.readiness.report"))) {
+            String home = context.getProperty("limiquantix.home");
+            String where = home == null ? "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop\n"
+                : "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop; configuration in " + home + "/etc, bundles in "
+                    + home + "/deploy\n";
+            readiness = new ReadinessReport(node, config, () -> where, System.out, 20_000);
+            readiness.start();
+        }
     }
 
     @Override
     public void destroy(BundleContext context, DependencyManager dm) throws Exception {
         // Unregister first, so no service callback reaches a runtime that is shutting down.
+        if (readiness != null) readiness.stop();
         dm.clear();
         if (node != null) node.close();
         if (ledger != null) ledger.close();

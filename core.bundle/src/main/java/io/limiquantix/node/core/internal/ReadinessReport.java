@@ -1,0 +1,85 @@
+package io.limiquantix.node.core.internal;
+
+import io.limiquantix.node.runtime.BackendView;
+import io.limiquantix.node.runtime.NodeService;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Tells the operator, once, that the node is ready: how long it took from JVM start, which backends are
+ * live (and why the others are not), and where to look. "Ready" is when every backend present has settled
+ * (connected and healthy, or definitively not capable), or when the settle time has passed, whichever
+ * comes first: a backend that never answers must not hide the others.
+ */
+final class ReadinessReport implements Runnable {
+    private static final long POLL_MILLIS = 100;
+    private final NodeService node;
+    private final NodeConfig config;
+    private final Supplier<String> where;
+    private final PrintStream out;
+    private final long settleMillis;
+    private volatile Thread thread;
+
+    ReadinessReport(NodeService node, NodeConfig config, Supplier<String> where, PrintStream out, long settleMillis) {
+        this.node = node;
+        this.config = config;
+        this.where = where;
+        this.out = out;
+        this.settleMillis = settleMillis;
+    }
+
+    void start() {
+        Thread t = new Thread(this, "lq-readiness-report");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    void stop() {
+        Thread t = thread;
+        if (t != null) t.interrupt();
+    }
+
+    static boolean settled(BackendView b) {
+        if (b.health().isHealthy() && b.capabilities().capable()) return true;
+        // A backend that is still connecting says so; anything else it reports is its final word for now.
+        String why = b.capabilities().capable() ? b.health().detail() : b.capabilities().notCapableReason();
+        return why != null && !why.contains("connecting") && !why.contains("not connected");
+    }
+
+    @Override
+    public void run() {
+        long deadline = System.currentTimeMillis() + settleMillis;
+        try {
+            List<BackendView> backends = node.backends();
+            while (System.currentTimeMillis() < deadline && (backends.isEmpty() || !backends.stream().allMatch(ReadinessReport::settled))) {
+                Thread.sleep(POLL_MILLIS);
+                backends = node.backends();
+            }
+            out.println(render(backends, ManagementFactory.getRuntimeMXBean().getUptime()));
+            out.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            out.println("LimiQuantix node: could not report readiness: " + e);
+        }
+    }
+
+    String render(List<BackendView> backends, long uptimeMillis) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format("%nLimiQuantix node ready in %.1f s (since JVM start). Backends:%n", uptimeMillis / 1000.0));
+        if (backends.isEmpty()) s.append("  (none yet: configure one in etc/, see README)\n");
+        for (BackendView b : backends) {
+            boolean live = b.capabilities().capable() && b.health().isHealthy();
+            String detail = live ? "live, accelerator " + b.capabilities().accelerator()
+                : b.capabilities().capable() ? "unhealthy: " + b.health().detail()
+                : "not capable: " + b.capabilities().notCapableReason();
+            s.append(String.format("  %-10s %-8s ranking %4d  %s%n", b.name(), b.type(), b.ranking(), detail));
+        }
+        s.append("  VMs known: ").append(node.listVms().size()).append("; ledger in ").append(config.dataDir()).append('\n');
+        s.append(where.get());
+        return s.toString();
+    }
+}

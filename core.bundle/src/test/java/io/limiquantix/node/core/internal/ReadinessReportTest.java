@@ -1,0 +1,65 @@
+package io.limiquantix.node.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.limiquantix.node.api.Accelerator;
+import io.limiquantix.node.api.BackendHealth;
+import io.limiquantix.node.api.Feature;
+import io.limiquantix.node.api.HypervisorCapabilities;
+import io.limiquantix.node.runtime.BackendView;
+import io.limiquantix.node.runtime.NodeService;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ReadinessReportTest {
+    private static final HypervisorCapabilities TCG = new HypervisorCapabilities("libvirt", "9.0", Accelerator.TCG,
+        Set.of(Feature.LINUX_GUEST), 4, 1024, true, null);
+
+    private static BackendView view(String name, HypervisorCapabilities caps, BackendHealth health) {
+        return new BackendView(name, "libvirt", 10, 1, caps, health, 0);
+    }
+
+    /** A NodeService answering only what the report asks: its backends and VMs. */
+    private static NodeService node(List<BackendView> backends) {
+        return (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(), new Class<?>[] {NodeService.class},
+            (p, m, a) -> switch (m.getName()) {
+                case "backends" -> backends;
+                case "listVms" -> List.of();
+                default -> throw new UnsupportedOperationException(m.getName());
+            });
+    }
+
+    @Test
+    void aConnectingBackendIsNotSettledButAFinalRefusalIs() {
+        assertTrue(ReadinessReport.settled(view("a", TCG, BackendHealth.healthy("ok"))));
+        assertFalse(ReadinessReport.settled(view("b", HypervisorCapabilities.notCapable("libvirt",
+            "not connected to qemu:///system yet: connecting to qemu:///system"), BackendHealth.unavailable("connecting"))));
+        assertTrue(ReadinessReport.settled(view("c", HypervisorCapabilities.notCapable("cloudhv",
+            "the cloud-hypervisor binary is not installed"), BackendHealth.healthy(""))));
+    }
+
+    @Test
+    void theReportNamesEveryBackendWithWhyAndWhereToLook() {
+        List<BackendView> backends = List.of(view("qemu", TCG, BackendHealth.healthy("ok")),
+            view("cloudhv", HypervisorCapabilities.notCapable("cloudhv", "the cloud-hypervisor binary is not installed"),
+                BackendHealth.healthy("")));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
+        ReadinessReport report = new ReadinessReport(node(backends), config, () -> "  Shell: lq:backends\n", out, 1000);
+        report.run();
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("LimiQuantix node ready in"), text);
+        assertTrue(text.contains("qemu") && text.contains("live, accelerator TCG"), text);
+        assertTrue(text.contains("cloudhv") && text.contains("not capable: the cloud-hypervisor binary is not installed"), text);
+        assertTrue(text.contains("/tmp/lq-data") && text.contains("Shell: lq:backends"), text);
+    }
+}
