@@ -3,6 +3,7 @@ package io.limiquantix.node.libvirt.internal.backend;
 import io.limiquantix.node.api.Accelerator;
 import io.limiquantix.node.api.Feature;
 import io.limiquantix.node.api.HypervisorCapabilities;
+import io.limiquantix.node.libvirt.internal.domain.HostCpuVendor;
 import io.limiquantix.node.libvirt.internal.domain.XmlDoc;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,12 +24,15 @@ import org.libvirt.NodeInfo;
 final class CapabilityProbe {
     static final String TYPE = "libvirt";
 
-    /** Files that must exist on the host for a feature; only consulted for local connections. */
-    record HostFiles(Path ovmf, Path ovmfSecureBoot, Path swtpm, Path rbdDriver, Path spice) {
+    /**
+     * Files that must exist on the host for a feature; only consulted for local connections. {@code sysfs}
+     * and {@code vfioContainer} decide device passthrough and nesting ({@link PassthroughProbe}).
+     */
+    record HostFiles(Path ovmf, Path ovmfSecureBoot, Path swtpm, Path rbdDriver, Path spice, Path sysfs, Path vfioContainer) {
         static HostFiles debian() {
             return new HostFiles(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path.of("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"),
                 Path.of("/usr/bin/swtpm"), Path.of("/usr/lib/x86_64-linux-gnu/qemu/block-rbd.so"),
-                Path.of("/usr/lib/x86_64-linux-gnu/libspice-server.so.1"));
+                Path.of("/usr/lib/x86_64-linux-gnu/libspice-server.so.1"), Path.of("/sys"), Path.of("/dev/vfio/vfio"));
         }
     }
 
@@ -58,7 +62,7 @@ final class CapabilityProbe {
         if (!offers(caps, domainType))
             return HypervisorCapabilities.notCapable(TYPE, "libvirt at " + c.getURI() + " offers no x86_64 hvm guests of type "
                 + domainType + " (is qemu-system-x86 installed on that host?)");
-        return new HypervisorCapabilities(TYPE, version, accel.accelerator(), qemuFeatures(local, files),
+        return new HypervisorCapabilities(TYPE, version, accel.accelerator(), qemuFeatures(local, accel.accelerator(), files),
             maxVcpus(c, domainType, node), memoryMiB, true, null);
     }
 
@@ -71,7 +75,7 @@ final class CapabilityProbe {
             Feature.SERIAL_CONSOLE, Feature.PAUSE, Feature.REBOOT, Feature.SNAPSHOT_INTERNAL);
     }
 
-    static Set<Feature> qemuFeatures(boolean local, HostFiles files) {
+    static Set<Feature> qemuFeatures(boolean local, Accelerator accelerator, HostFiles files) {
         Set<Feature> f = EnumSet.of(Feature.LINUX_GUEST, Feature.WINDOWS_GUEST, Feature.OTHER_GUEST, Feature.BIOS_FIRMWARE,
             Feature.DIRECT_KERNEL_BOOT, Feature.DISK_BOOT, Feature.CDROM_BOOT, Feature.NETWORK_BOOT,
             Feature.FILE_DISK, Feature.VIRTIO_DISK, Feature.SATA_DISK, Feature.SCSI_DISK, Feature.DISK_HOTPLUG,
@@ -85,7 +89,19 @@ final class CapabilityProbe {
         if (Files.isExecutable(files.swtpm())) f.add(Feature.TPM);
         if (Files.exists(files.rbdDriver())) f.add(Feature.RBD_DISK);
         if (Files.exists(files.spice())) f.add(Feature.SPICE_CONSOLE);
+        // USB ids and bus numbers name devices of the node's own host, which only a local libvirtd can open.
+        f.add(Feature.USB_PASSTHROUGH);
+        PassthroughProbe host = new PassthroughProbe(files.sysfs(), files.vfioContainer());
+        if (host.pciPassthrough()) f.add(Feature.GPU_PASSTHROUGH);
+        if (host.mediatedDevices()) f.add(Feature.MEDIATED_DEVICE);
+        // TCG cannot run a nested hypervisor usefully (see NestedCpu); KVM must also have nesting switched on.
+        if (accelerator == Accelerator.KVM && host.nestedKvm()) f.add(Feature.NESTED_VIRTUALIZATION);
         return f;
+    }
+
+    /** The host CPU's vendor from libvirt's capabilities: it names the flag nested guests need. */
+    static HostCpuVendor cpuVendor(Connect c) throws LibvirtException {
+        return HostCpuVendor.of(XmlDoc.parse(c.getCapabilities()).string("/capabilities/host/cpu/vendor"));
     }
 
     private static int maxVcpus(Connect c, String type, NodeInfo node) {

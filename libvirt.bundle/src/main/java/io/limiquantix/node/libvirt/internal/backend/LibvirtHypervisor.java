@@ -22,6 +22,7 @@ import io.limiquantix.node.api.VmState;
 import io.limiquantix.node.api.VmStatus;
 import io.limiquantix.node.libvirt.internal.domain.DomainMapper;
 import io.limiquantix.node.libvirt.internal.domain.DomainXmlWriter;
+import io.limiquantix.node.libvirt.internal.domain.HostCpuVendor;
 import io.limiquantix.node.libvirt.internal.domain.HostTarget;
 import io.limiquantix.node.libvirt.internal.domain.XmlDoc;
 import java.time.Duration;
@@ -57,6 +58,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     private final DiskHotplug disks;
     private final MigrationRunner migration;
     private volatile AccelDecision accel;
+    private volatile HostCpuVendor cpuVendor = HostCpuVendor.UNKNOWN;
     private volatile HypervisorCapabilities capabilities;
 
     public LibvirtHypervisor(String name, String uri, AccelDecision.Requested accel) {
@@ -95,6 +97,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
             accel = decided;
             LOG.info("backend " + name + ": " + accel.reason());
         }
+        if (!testDriver) cpuVendor = CapabilityProbe.cpuVendor(c);
         capabilities = CapabilityProbe.probe(c, testDriver, local, accel, CapabilityProbe.HostFiles.debian());
         if (!capabilities.capable()) LOG.warning("backend " + name + " is not capable: " + capabilities.notCapableReason());
     }
@@ -128,7 +131,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     private HostTarget target() {
         HypervisorCapabilities caps = capabilities();
         if (!caps.capable()) throw new BackendUnavailableException("backend " + name + " cannot run VMs: " + caps.notCapableReason());
-        return HostTarget.of(accel == null ? caps.accelerator() : accel.accelerator(), testDriver);
+        return HostTarget.of(accel == null ? caps.accelerator() : accel.accelerator(), testDriver, cpuVendor);
     }
 
     @Override

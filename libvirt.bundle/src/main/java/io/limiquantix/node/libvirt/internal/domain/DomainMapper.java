@@ -20,8 +20,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Maps a {@link VmSpec} to a {@link DomainModel} for one host. Anything in the spec this backend does not
- * emit yet is refused with {@link UnsupportedFeatureException} rather than silently dropped: a VM that
+ * Maps a {@link VmSpec} to a {@link DomainModel} for one host; host devices and USB passthrough come from
+ * {@link PassthroughMapper}, the nested-virtualization CPU from {@link NestedCpu}. Anything in the spec this
+ * backend does not emit yet is refused with {@link UnsupportedFeatureException} rather than silently dropped: a VM that
  * boots without the GPU it asked for is worse than one that is not created.
  */
 public final class DomainMapper {
@@ -51,27 +52,24 @@ public final class DomainMapper {
         DomainModel.Os os = new DomainModel.Os("x86_64", "q35", efi ? "efi" : null, secureBoot,
             spec.boot().kernel(), spec.boot().initrd(), spec.boot().cmdline(), bootDevices(spec, deviceBootOrder));
         List<DomainModel.Nic> nics = nics(spec.nics());
+        PassthroughMapper.Result passthrough = PassthroughMapper.map(spec);
         boolean graphical = spec.graphics().type() != GraphicsSpec.Type.NONE;
         boolean virtioScsi = spec.disks().stream().anyMatch(d -> d.bus() == DiskSpec.Bus.SCSI);
         boolean tablet = graphical && profile.usbTablet();
+        boolean usb = tablet || passthrough.needsUsbController();
         String video = graphical ? profile.videoModel() : null;
         int pcieDevices = (int) disks.stream().filter(d -> d.bus().equals("virtio")).count() + nics.size()
-            + (virtioScsi ? 1 : 0) + (tablet ? 1 : 0) + ("virtio".equals(video) ? 1 : 0);
-        DomainModel.Devices devices = new DomainModel.Devices(pcieDevices + SPARE_ROOT_PORTS, virtioScsi, tablet, profile.tpm());
+            + (virtioScsi ? 1 : 0) + (usb ? 1 : 0) + ("virtio".equals(video) ? 1 : 0) + passthrough.pciSlots();
+        DomainModel.Devices devices = new DomainModel.Devices(pcieDevices + SPARE_ROOT_PORTS, virtioScsi, usb, tablet, profile.tpm());
         return new DomainModel(host.domainType(), spec.name(), spec.id(),
             new DomainModel.Metadata(spec.os().family().name(), spec.os().variant(), spec.labels()),
-            spec.memory().sizeMiB() * 1024, cpu(spec.cpu()), os, profile.features(host.accelerator(), secureBoot),
-            profile.clock(), disks, nics, graphics(spec.graphics()), video,
-            spec.serialConsole() ? new DomainModel.Serial(host.serialLogFor(spec.name())) : null, devices);
+            spec.memory().sizeMiB() * 1024, cpu(spec.cpu(), spec.nestedVirtualization()), os,
+            profile.features(host.accelerator(), secureBoot), profile.clock(), disks, nics, graphics(spec.graphics()), video,
+            spec.serialConsole() ? new DomainModel.Serial(host.serialLogFor(spec.name())) : null, devices,
+            passthrough.hostdevs());
     }
 
     private static void refuseUnemitted(VmSpec spec) {
-        if (!spec.gpus().isEmpty() || !spec.hostDevices().isEmpty())
-            throw new UnsupportedFeatureException(Feature.GPU_PASSTHROUGH, "gpus: this libvirt backend does not pass devices through yet");
-        if (!spec.usb().isEmpty())
-            throw new UnsupportedFeatureException(Feature.USB_PASSTHROUGH, "usb: this libvirt backend does not pass USB devices through yet");
-        if (spec.nestedVirtualization())
-            throw new UnsupportedFeatureException(Feature.NESTED_VIRTUALIZATION, "nestedVirtualization: not offered by this libvirt backend");
         if (spec.memory().hugePages())
             throw new UnsupportedFeatureException(Feature.HUGE_PAGES, "memory.hugePages: not offered by this libvirt backend");
     }
@@ -83,7 +81,7 @@ public final class DomainMapper {
      * qemu64, was measured here corrupting busy guests across live migration (3 of 10) while {@code -cpu max}
      * did not; the price is that a TCG guest may only migrate to a host with the same QEMU version.
      */
-    private DomainModel.Cpu cpu(CpuSpec cpu) {
+    private DomainModel.Cpu cpu(CpuSpec cpu, boolean nested) {
         boolean kvm = host.accelerator() == Accelerator.KVM;
         String mode = switch (cpu.mode()) {
             case DEFAULT -> kvm ? "host-model" : "maximum";
@@ -96,6 +94,12 @@ public final class DomainMapper {
             }
             case CUSTOM -> "custom";
         };
+        List<String> required = List.of();
+        if (nested) {
+            NestedCpu n = NestedCpu.decide(host, cpu.mode(), mode);
+            mode = n.mode();
+            required = n.requiredFeatures();
+        }
         int sockets = cpu.sockets();
         int cores = cpu.cores();
         int threads = cpu.threads();
@@ -106,7 +110,7 @@ public final class DomainMapper {
             cores = cpu.vcpus();
             threads = 1;
         }
-        return new DomainModel.Cpu(cpu.vcpus(), sockets, cores, threads, mode, cpu.model());
+        return new DomainModel.Cpu(cpu.vcpus(), sockets, cores, threads, mode, cpu.model(), required);
     }
 
     private static List<String> bootDevices(VmSpec spec, boolean deviceBootOrder) {

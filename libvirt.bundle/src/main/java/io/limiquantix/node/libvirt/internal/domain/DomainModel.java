@@ -10,10 +10,11 @@ import java.util.Map;
  */
 public record DomainModel(String type, String name, String uuid, Metadata metadata, long memoryKiB, Cpu cpu, Os os,
                           Features features, Clock clock, List<Disk> disks, List<Nic> nics, Graphics graphics,
-                          String videoModel, Serial serial, Devices devices) {
+                          String videoModel, Serial serial, Devices devices, List<Hostdev> hostdevs) {
     public DomainModel {
         disks = List.copyOf(disks);
         nics = List.copyOf(nics);
+        hostdevs = List.copyOf(hostdevs);
     }
 
     /** What the node records inside the domain, in its own XML namespace. */
@@ -23,8 +24,16 @@ public record DomainModel(String type, String name, String uuid, Metadata metada
         }
     }
 
-    /** {@code mode} is a libvirt CPU mode (maximum, host-model, host-passthrough, custom); model only for custom. */
-    public record Cpu(int vcpus, int sockets, int cores, int threads, String mode, String model) {
+    /**
+     * {@code mode} is a libvirt CPU mode (maximum, host-model, host-passthrough, custom); model only for custom.
+     * {@code requiredFeatures} are CPU flags the guest must get ({@code policy='require'}), e.g. vmx for nesting.
+     */
+    public record Cpu(int vcpus, int sockets, int cores, int threads, String mode, String model,
+                      List<String> requiredFeatures) {
+        public Cpu {
+            requiredFeatures = List.copyOf(requiredFeatures);
+        }
+
         public boolean hasTopology() {
             return sockets > 0;
         }
@@ -86,10 +95,69 @@ public record DomainModel(String type, String name, String uuid, Metadata metada
     }
 
     /**
-     * Controllers and small devices. {@code pcieRootPorts} spare ports make hot-plug possible on q35;
-     * {@code virtioScsi} adds the controller SCSI disks need; {@code usbTablet} a qemu-xhci controller with
-     * a tablet (absolute pointer for graphical guests); {@code tpm} a TPM 2.0 emulated by swtpm.
+     * Controllers and small devices. {@code pcieRootPorts} ports (numbered 1…n after the root complex) take
+     * the PCIe devices, plus spares that make hot-plug possible on q35; {@code virtioScsi} adds the
+     * controller SCSI disks need; {@code usbController} a qemu-xhci controller (for the tablet and USB
+     * passthrough); {@code usbTablet} an absolute pointer for graphical guests; {@code tpm} a TPM 2.0
+     * emulated by swtpm.
      */
-    public record Devices(int pcieRootPorts, boolean virtioScsi, boolean usbTablet, boolean tpm) {
+    public record Devices(int pcieRootPorts, boolean virtioScsi, boolean usbController, boolean usbTablet, boolean tpm) {
+        public Devices {
+            if (usbTablet && !usbController) throw new IllegalArgumentException("a USB tablet needs the USB controller");
+        }
+    }
+
+    /** A host device given to the guest ({@code <hostdev mode='subsystem'>}). */
+    public sealed interface Hostdev permits PciHostdev, MdevHostdev, UsbHostdev {
+    }
+
+    /** A PCI address, host or guest side; written as libvirt's hex attributes. */
+    public record PciAddress(int domain, int bus, int slot, int function) {
+        public PciAddress {
+            if (domain < 0 || domain > 0xffff || bus < 0 || bus > 0xff || slot < 0 || slot > 0x1f || function < 0 || function > 7)
+                throw new IllegalArgumentException("not a PCI address: " + domain + ":" + bus + ":" + slot + "." + function);
+        }
+
+        /** Parses {@code DDDD:BB:SS.F} (the form {@code HostDevice.address()} has). */
+        public static PciAddress parse(String address) {
+            return new PciAddress(Integer.parseInt(address.substring(0, 4), 16), Integer.parseInt(address.substring(5, 7), 16),
+                Integer.parseInt(address.substring(8, 10), 16), Integer.parseInt(address.substring(11), 16));
+        }
+
+        /** Same domain, bus and slot: functions of one physical device. */
+        public boolean sameSlot(PciAddress other) {
+            return domain == other.domain && bus == other.bus && slot == other.slot;
+        }
+    }
+
+    /**
+     * A PCI function already bound to vfio-pci by the device provider, hence {@code managed='no'}.
+     * {@code romBar} is null to leave QEMU's default (the device's own ROM exposed), else on/off.
+     * {@code guestAddress} is null to let libvirt place it; {@code multifunction} marks function 0 of a
+     * guest slot that carries several functions.
+     */
+    public record PciHostdev(PciAddress source, Boolean romBar, PciAddress guestAddress, boolean multifunction)
+        implements Hostdev {
+        public PciHostdev {
+            if (multifunction && (guestAddress == null || guestAddress.function() != 0))
+                throw new IllegalArgumentException("multifunction belongs on function 0 of a fixed guest slot");
+        }
+    }
+
+    /** A mediated device (vGPU) the provider created; libvirt only opens it by UUID. */
+    public record MdevHostdev(String uuid, boolean display) implements Hostdev {
+    }
+
+    /**
+     * A host USB device, either by ids ({@code vendorId}/{@code productId} as {@code 0x…}, bus and device 0)
+     * or by position (bus and device number, ids null).
+     */
+    public record UsbHostdev(String vendorId, String productId, int bus, int device) implements Hostdev {
+        public UsbHostdev {
+            boolean byIds = vendorId != null && productId != null && bus == 0 && device == 0;
+            boolean byPosition = vendorId == null && productId == null && bus > 0 && device > 0;
+            if (!byIds && !byPosition)
+                throw new IllegalArgumentException("a USB hostdev is either vendor/product or bus/device");
+        }
     }
 }

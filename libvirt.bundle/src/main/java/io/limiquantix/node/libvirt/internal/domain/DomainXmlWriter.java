@@ -180,6 +180,11 @@ public final class DomainXmlWriter {
             attr("cores", Integer.toString(cpu.cores()));
             attr("threads", Integer.toString(cpu.threads()));
         }
+        for (String feature : cpu.requiredFeatures()) {
+            empty("feature");
+            attr("policy", "require");
+            attr("name", feature);
+        }
         end();
     }
 
@@ -205,7 +210,7 @@ public final class DomainXmlWriter {
             attr("index", "0");
             attr("model", "virtio-scsi");
         }
-        if (dev.usbTablet()) {
+        if (dev.usbController()) {
             empty("controller");
             attr("type", "usb");
             attr("model", "qemu-xhci");
@@ -217,12 +222,16 @@ public final class DomainXmlWriter {
             attr("index", "0");
             attr("model", "pcie-root");
         }
-        for (int i = 0; i < dev.pcieRootPorts(); i++) {
+        // Explicit indexes: multi-function hostdevs name their root port as their guest bus.
+        for (int i = 1; i <= dev.pcieRootPorts(); i++) {
             empty("controller");
             attr("type", "pci");
+            attr("index", Integer.toString(i));
             attr("model", "pcie-root-port");
         }
         for (Nic n : m.nics()) nic(n);
+        HostdevXml hostdevs = new HostdevXml(out);
+        for (DomainModel.Hostdev h : m.hostdevs()) hostdevs.write(h);
         if (m.serial() != null) serial(m.serial());
         if (dev.usbTablet()) {
             empty("input");

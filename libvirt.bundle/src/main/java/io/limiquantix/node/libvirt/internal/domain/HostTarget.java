@@ -5,14 +5,22 @@ import io.limiquantix.node.api.Accelerator;
 /**
  * What the mapper needs to know about the host a domain is written for: the libvirt domain type
  * ({@code kvm}, {@code qemu} for TCG, {@code test} for libvirt's test driver), the accelerator guests run
- * under, and where serial logs go.
+ * under, where serial logs go, and the CPU vendor (for the flag nested virtualization requires).
  */
-public record HostTarget(String domainType, Accelerator accelerator, String serialLogDir) {
+public record HostTarget(String domainType, Accelerator accelerator, String serialLogDir, HostCpuVendor cpuVendor) {
     public static final String QEMU_LOG_DIR = "/var/log/libvirt/qemu";
 
+    public HostTarget {
+        cpuVendor = cpuVendor == null ? HostCpuVendor.UNKNOWN : cpuVendor;
+    }
+
     public static HostTarget of(Accelerator accelerator, boolean testDriver) {
-        if (testDriver) return new HostTarget("test", Accelerator.NONE, QEMU_LOG_DIR);
-        return new HostTarget(accelerator == Accelerator.KVM ? "kvm" : "qemu", accelerator, QEMU_LOG_DIR);
+        return of(accelerator, testDriver, HostCpuVendor.UNKNOWN);
+    }
+
+    public static HostTarget of(Accelerator accelerator, boolean testDriver, HostCpuVendor cpuVendor) {
+        if (testDriver) return new HostTarget("test", Accelerator.NONE, QEMU_LOG_DIR, cpuVendor);
+        return new HostTarget(accelerator == Accelerator.KVM ? "kvm" : "qemu", accelerator, QEMU_LOG_DIR, cpuVendor);
     }
 
     public String serialLogFor(String domainName) {

@@ -11,11 +11,9 @@ import io.limiquantix.node.api.BootSource;
 import io.limiquantix.node.api.CpuSpec;
 import io.limiquantix.node.api.DiskSpec;
 import io.limiquantix.node.api.Feature;
-import io.limiquantix.node.api.GpuRequest;
 import io.limiquantix.node.api.InvalidArgumentException;
 import io.limiquantix.node.api.MemorySpec;
 import io.limiquantix.node.api.UnsupportedFeatureException;
-import io.limiquantix.node.api.UsbRequest;
 import io.limiquantix.node.api.VmSpec;
 import io.limiquantix.node.api.storage.DiskSource;
 import java.util.List;
@@ -176,12 +174,6 @@ class DomainMapperTest {
 
     @Test
     void refusesWhatItDoesNotEmit() {
-        VmSpec gpu = VmSpec.builder("g").id(Specs.newId()).gpu(new GpuRequest("0000:01:00.0", null, null, 1)).build();
-        assertEquals(Feature.GPU_PASSTHROUGH, assertThrows(UnsupportedFeatureException.class, () -> TCG.map(gpu)).feature());
-        VmSpec usb = VmSpec.builder("u").id(Specs.newId()).usb(new UsbRequest("046d:c52b", 0, 0)).build();
-        assertEquals(Feature.USB_PASSTHROUGH, assertThrows(UnsupportedFeatureException.class, () -> TCG.map(usb)).feature());
-        VmSpec nested = VmSpec.builder("n").id(Specs.newId()).nestedVirtualization(true).build();
-        assertEquals(Feature.NESTED_VIRTUALIZATION, assertThrows(UnsupportedFeatureException.class, () -> TCG.map(nested)).feature());
         VmSpec huge = VmSpec.builder("h").id(Specs.newId()).memory(new MemorySpec(1024, true)).build();
         assertEquals(Feature.HUGE_PAGES, assertThrows(UnsupportedFeatureException.class, () -> TCG.map(huge)).feature());
         VmSpec passthrough = VmSpec.builder("p").id(Specs.newId()).cpu(new CpuSpec(1, 0, 0, 0, CpuSpec.Mode.HOST_PASSTHROUGH, null)).build();

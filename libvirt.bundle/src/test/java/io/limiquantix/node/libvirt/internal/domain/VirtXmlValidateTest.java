@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.limiquantix.node.api.Accelerator;
+import io.limiquantix.node.api.CpuSpec;
 import io.limiquantix.node.api.VmSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,23 +30,48 @@ class VirtXmlValidateTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"kernel-tcg", "full-tcg", "windows-tcg", "kernel-kvm", "full-kvm", "windows-kvm", "kernel-test"})
+    @ValueSource(strings = {"kernel-tcg", "full-tcg", "windows-tcg", "kernel-kvm", "full-kvm", "windows-kvm", "kernel-test",
+        "passthrough-tcg", "passthrough-kvm", "nested-kvm", "nestedcustom-kvm", "nestedunknown-kvm"})
     void validates(String which) throws IOException, InterruptedException {
-        assertTrue(Files.isExecutable(TOOL), TOOL + " is missing: install libvirt-clients (the test toolchain needs it)");
-        assertTrue(Files.isExecutable(XMLLINT), XMLLINT + " is missing: virt-xml-validate runs it; install libxml2-utils");
         String[] parts = which.split("-");
         VmSpec spec = switch (parts[0]) {
             case "kernel" -> Specs.linuxKernelBoot("v-" + which);
             case "full" -> Specs.linuxFull("v-" + which);
+            case "passthrough" -> Specs.passthrough("v-" + which);
+            case "nested" -> Specs.nested("v-" + which, CpuSpec.Mode.DEFAULT);
+            case "nestedcustom" -> Specs.nested("v-" + which, CpuSpec.Mode.CUSTOM);
+            case "nestedunknown" -> Specs.nested("v-" + which, CpuSpec.Mode.DEFAULT);
             default -> Specs.windowsSecureBoot("v-" + which);
         };
         HostTarget host = switch (parts[1]) {
-            case "kvm" -> HostTarget.of(Accelerator.KVM, false);
+            case "kvm" -> HostTarget.of(Accelerator.KVM, false,
+                parts[0].equals("nestedunknown") ? HostCpuVendor.UNKNOWN : HostCpuVendor.INTEL);
             case "test" -> HostTarget.of(Accelerator.NONE, true);
             default -> HostTarget.of(Accelerator.TCG, false);
         };
+        assertValid(which, DomainXmlWriter.write(new DomainMapper(host).map(spec)));
+    }
+
+    /** ROM settings are not produced from a spec yet (HostDevice has no field), but the writer can emit them. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void validatesRomBar(boolean bar) throws IOException, InterruptedException {
+        DomainModel m = new DomainMapper(HostTarget.of(Accelerator.KVM, false, HostCpuVendor.AMD)).map(Specs.passthrough("v-rom"));
+        List<DomainModel.Hostdev> withRom = new ArrayList<>();
+        for (DomainModel.Hostdev h : m.hostdevs())
+            withRom.add(h instanceof DomainModel.PciHostdev p ? new DomainModel.PciHostdev(p.source(), bar, p.guestAddress(), p.multifunction()) : h);
+        DomainModel rom = new DomainModel(m.type(), m.name(), m.uuid(), m.metadata(), m.memoryKiB(), m.cpu(), m.os(), m.features(),
+            m.clock(), m.disks(), m.nics(), m.graphics(), m.videoModel(), m.serial(), m.devices(), withRom);
+        String xml = DomainXmlWriter.write(rom);
+        assertTrue(xml.contains("<rom bar=\"" + (bar ? "on" : "off") + "\"/>"), xml);
+        assertValid("rom-" + bar, xml);
+    }
+
+    private void assertValid(String which, String xml) throws IOException, InterruptedException {
+        assertTrue(Files.isExecutable(TOOL), TOOL + " is missing: install libvirt-clients (the test toolchain needs it)");
+        assertTrue(Files.isExecutable(XMLLINT), XMLLINT + " is missing: virt-xml-validate runs it; install libxml2-utils");
         Path file = dir.resolve(which + ".xml");
-        Files.writeString(file, DomainXmlWriter.write(new DomainMapper(host).map(spec)), StandardCharsets.UTF_8);
+        Files.writeString(file, xml, StandardCharsets.UTF_8);
         Process p = new ProcessBuilder(TOOL.toString(), file.toString(), "domain").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "virt-xml-validate did not finish");
