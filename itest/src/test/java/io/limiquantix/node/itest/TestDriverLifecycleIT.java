@@ -69,15 +69,15 @@ public class TestDriverLifecycleIT {
 
                 node.startVm(name);
                 assertEquals(VmState.RUNNING, node.getVm(vm.id()).state());
-                Await.until("STARTED event", 10_000, () -> seen(events, vm.id(), VmEvent.Type.STARTED));
+                Await.until("STARTED event", 30_000, () -> seen(events, vm.id(), VmEvent.Type.STARTED));
                 assertThrows("delete must refuse a running VM", ConflictException.class, () -> node.deleteVm(vm.id()));
 
                 node.pauseVm(vm.id());
                 assertEquals(VmState.PAUSED, node.getVm(vm.id()).state());
-                Await.until("PAUSED event", 10_000, () -> seen(events, vm.id(), VmEvent.Type.PAUSED));
+                Await.until("PAUSED event", 30_000, () -> seen(events, vm.id(), VmEvent.Type.PAUSED));
                 node.resumeVm(vm.id());
                 assertEquals(VmState.RUNNING, node.getVm(vm.id()).state());
-                Await.until("RESUMED event", 10_000, () -> seen(events, vm.id(), VmEvent.Type.RESUMED));
+                Await.until("RESUMED event", 30_000, () -> seen(events, vm.id(), VmEvent.Type.RESUMED));
 
                 node.rebootVm(vm.id());
                 assertEquals(VmState.RUNNING, node.getVm(vm.id()).state());
@@ -93,7 +93,7 @@ public class TestDriverLifecycleIT {
 
                 node.stopVm(vm.id(), Duration.ofSeconds(10), ProgressListener.NONE);
                 assertEquals(VmState.STOPPED, node.getVm(vm.id()).state());
-                Await.until("a stop event", 10_000,
+                Await.until("a stop event", 30_000,
                     () -> seen(events, vm.id(), VmEvent.Type.STOPPED) || seen(events, vm.id(), VmEvent.Type.SHUTDOWN));
 
                 // libvirt's test driver has no device attach; the backend says so in its capabilities and the
@@ -112,7 +112,7 @@ public class TestDriverLifecycleIT {
                 node.deleteVm(vm.id());
                 assertEquals(domains - 1, hold.domainCount());
                 assertThrows(NotFoundException.class, () -> node.getVm(vm.id()));
-                Await.until("UNDEFINED event", 10_000, () -> seen(events, vm.id(), VmEvent.Type.UNDEFINED));
+                Await.until("UNDEFINED event", 30_000, () -> seen(events, vm.id(), VmEvent.Type.UNDEFINED));
             }
         }
     }
