@@ -25,9 +25,12 @@ ensure_packages() {
 # Runtime needs of the node itself: a JDK to run it, Maven to build it, libvirt's client library.
 NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 # What the tests drive for real: a libvirt daemon with the QEMU driver, QEMU, UEFI firmware, swtpm,
-# the guest payload's ingredients, and the XML validator.
+# the guest payload's ingredients, the XML validator, a Python gRPC client for the API test (a client
+# nobody here wrote), and a one-node Ceph cluster for the RBD tests.
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
-  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils)
+  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils openssl
+  python3-grpcio python3-protobuf python3-grpc-tools
+  ceph-mon ceph-osd ceph-common librbd1 librados2)
 
 # Without udev, /dev/kvm stays 0600 root. libvirt probes QEMU's capabilities as root (KVM visible) but
 # checks that cache as the QEMU user (KVM invisible), finds it "outdated" and reprobes on every call:

@@ -1,0 +1,31 @@
+package io.limiquantix.node.rpc.internal;
+
+import io.limiquantix.node.runtime.NodeService;
+import java.util.Hashtable;
+import org.apache.felix.dm.DependencyActivatorBase;
+import org.apache.felix.dm.DependencyManager;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.service.cm.ManagedService;
+
+/**
+ * One component: the gRPC server, alive while a NodeService is. It is also the ManagedService for
+ * {@value RpcConfig#PID}, so that configuration reaches it only while it runs. Stopping the bundle stops the
+ * component and with it the server, its threads and its port.
+ */
+public final class Activator extends DependencyActivatorBase {
+    @Override
+    public void init(BundleContext context, DependencyManager dm) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(Constants.SERVICE_PID, RpcConfig.PID);
+        dm.add(createComponent()
+            .setInterface(ManagedService.class.getName(), props)
+            .setImplementation(new RpcLifecycle(context::getProperty))
+            .add(createServiceDependency().setService(NodeService.class).setRequired(true)));
+    }
+
+    @Override
+    public void destroy(BundleContext context, DependencyManager dm) {
+        // DM stops the component, which closes the server.
+    }
+}

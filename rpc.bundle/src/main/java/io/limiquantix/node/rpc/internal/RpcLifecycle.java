@@ -1,0 +1,84 @@
+package io.limiquantix.node.rpc.internal;
+
+import io.limiquantix.node.runtime.NodeService;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Dictionary;
+import java.util.function.Function;
+import org.osgi.service.cm.ManagedService;
+
+/**
+ * Runs the server while NodeService is present, and follows the configuration {@value RpcConfig#PID}: a
+ * changed configuration restarts the server, an unchanged one leaves it alone (ConfigAdmin delivers the
+ * configuration once more after registration). A configuration that is refused (non-loopback without mutual
+ * TLS, a bad value, an unreadable token file) is logged and the node does not listen at all: better no API
+ * than one somewhere the operator did not ask for.
+ */
+final class RpcLifecycle implements ManagedService {
+    private static final System.Logger LOG = System.getLogger(RpcLifecycle.class.getName());
+
+    private final Function<String, String> framework;
+    private volatile NodeService node; // injected by Dependency Manager
+    private Dictionary<String, ?> configuration;
+    private boolean started;
+    private RpcServer server;
+    private RpcConfig running;
+
+    RpcLifecycle(Function<String, String> framework) {
+        this.framework = framework;
+    }
+
+    synchronized void start() {
+        started = true;
+        apply();
+    }
+
+    synchronized void stop() {
+        started = false;
+        closeServer();
+    }
+
+    @Override
+    public synchronized void updated(Dictionary<String, ?> properties) {
+        configuration = properties;
+        if (started) apply();
+    }
+
+    /** The port the server listens on, or -1; for tests and the log. */
+    synchronized int port() {
+        return server == null ? -1 : server.port();
+    }
+
+    private void apply() {
+        Dictionary<String, ?> props = configuration;
+        RpcConfig config;
+        try {
+            config = RpcConfig.from(key -> props == null ? null : props.get(key), framework);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.ERROR, "gRPC API not listening: configuration " + RpcConfig.PID + " refused: " + e.getMessage());
+            closeServer();
+            return;
+        }
+        if (config.equals(running) && server != null) return;
+        closeServer();
+        try {
+            String token = TokenFile.loadOrCreate(config.tokenFile());
+            server = RpcServer.start(config, RpcServer.service(() -> node, token));
+            running = config;
+            LOG.log(Level.INFO, "gRPC API listening on " + config.bind().getHostAddress() + ":" + server.port()
+                + (config.mutualTls() ? " with mutual TLS" : " (plaintext, loopback only)") + "; token in " + config.tokenFile());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.ERROR, "gRPC API not listening on " + config.bind().getHostAddress() + ":" + config.port() + ": "
+                + e.getMessage(), e);
+        }
+    }
+
+    private void closeServer() {
+        if (server != null) {
+            server.close();
+            LOG.log(Level.INFO, "gRPC API stopped");
+        }
+        server = null;
+        running = null;
+    }
+}
