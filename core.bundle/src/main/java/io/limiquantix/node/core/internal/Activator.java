@@ -7,7 +7,9 @@ import io.limiquantix.node.runtime.NodeService;
 import java.util.Hashtable;
 import org.apache.felix.dm.DependencyActivatorBase;
 import org.apache.felix.dm.DependencyManager;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 
 /**
  * Wires the runtime with Felix Dependency Manager: the NodeService component tracks every Hypervisor,
@@ -59,7 +61,9 @@ public final class Activator extends DependencyActivatorBase {
             String where = home == null ? "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop\n"
                 : "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop; configuration in " + home + "/etc, bundles in "
                     + home + "/deploy\n";
-            readiness = new ReadinessReport(node, config, () -> where, System.out, 20_000);
+            Bundle framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
+            readiness = new ReadinessReport(node, config, () -> where, System.out, 20_000,
+                () -> framework == null || framework.getState() == Bundle.ACTIVE);
             readiness.start();
         }
     }

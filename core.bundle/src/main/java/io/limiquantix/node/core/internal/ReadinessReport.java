@@ -9,21 +9,26 @@ import java.util.function.Supplier;
 
 /**
  * Tells the operator, once, that the node is ready: how long it took from JVM start, which backends are
- * live (and why the others are not), and where to look. "Ready" is when every backend present has settled
- * (connected and healthy, or definitively not capable), or when the settle time has passed, whichever
- * comes first: a backend that never answers must not hide the others.
+ * live (and why the others are not), and where to look. "Ready" is when the framework has started, the set
+ * of backends has not changed for {@link #STABLE_MILLIS} (bundles register theirs one after another), and
+ * every backend present has settled (connected and healthy, or definitively not capable) — or when the
+ * settle time has passed, whichever comes first: a backend that never answers must not hide the others.
  */
 final class ReadinessReport implements Runnable {
     private static final long POLL_MILLIS = 100;
+    static final long STABLE_MILLIS = 1000;
     private final NodeService node;
     private final NodeConfig config;
     private final Supplier<String> where;
     private final PrintStream out;
     private final long settleMillis;
+    private final java.util.function.BooleanSupplier frameworkStarted;
     private volatile Thread thread;
 
-    ReadinessReport(NodeService node, NodeConfig config, Supplier<String> where, PrintStream out, long settleMillis) {
+    ReadinessReport(NodeService node, NodeConfig config, Supplier<String> where, PrintStream out, long settleMillis,
+                    java.util.function.BooleanSupplier frameworkStarted) {
         this.node = node;
+        this.frameworkStarted = frameworkStarted;
         this.config = config;
         this.where = where;
         this.out = out;
@@ -54,9 +59,19 @@ final class ReadinessReport implements Runnable {
         long deadline = System.currentTimeMillis() + settleMillis;
         try {
             List<BackendView> backends = node.backends();
-            while (System.currentTimeMillis() < deadline && (backends.isEmpty() || !backends.stream().allMatch(ReadinessReport::settled))) {
+            java.util.Set<String> names = names(backends);
+            long stableSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() < deadline) {
+                boolean stable = System.currentTimeMillis() - stableSince >= STABLE_MILLIS;
+                if (frameworkStarted.getAsBoolean() && stable && !backends.isEmpty()
+                    && backends.stream().allMatch(ReadinessReport::settled)) break;
                 Thread.sleep(POLL_MILLIS);
                 backends = node.backends();
+                java.util.Set<String> now = names(backends);
+                if (!now.equals(names)) {
+                    names = now;
+                    stableSince = System.currentTimeMillis();
+                }
             }
             out.println(render(backends, ManagementFactory.getRuntimeMXBean().getUptime()));
             out.flush();
@@ -65,6 +80,12 @@ final class ReadinessReport implements Runnable {
         } catch (RuntimeException e) {
             out.println("LimiQuantix node: could not report readiness: " + e);
         }
+    }
+
+    private static java.util.Set<String> names(List<BackendView> backends) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (BackendView b : backends) names.add(b.name());
+        return names;
     }
 
     String render(List<BackendView> backends, long uptimeMillis) {

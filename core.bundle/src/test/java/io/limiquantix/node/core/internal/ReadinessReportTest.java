@@ -54,12 +54,31 @@ class ReadinessReportTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
-        ReadinessReport report = new ReadinessReport(node(backends), config, () -> "  Shell: lq:backends\n", out, 1000);
+        ReadinessReport report = new ReadinessReport(node(backends), config, () -> "  Shell: lq:backends\n", out, 3000, () -> true);
         report.run();
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("LimiQuantix node ready in"), text);
         assertTrue(text.contains("qemu") && text.contains("live, accelerator TCG"), text);
         assertTrue(text.contains("cloudhv") && text.contains("not capable: the cloud-hypervisor binary is not installed"), text);
         assertTrue(text.contains("/tmp/lq-data") && text.contains("Shell: lq:backends"), text);
+    }
+
+    @Test
+    void aBackendThatRegistersAMomentLaterIsStillInTheReport() {
+        List<BackendView> early = List.of(view("cloudhv", HypervisorCapabilities.notCapable("cloudhv", "no binary"),
+            BackendHealth.healthy("")));
+        List<BackendView> later = List.of(early.get(0), view("qemu", TCG, BackendHealth.healthy("ok")));
+        long start = System.currentTimeMillis();
+        NodeService node = (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
+            new Class<?>[] {NodeService.class}, (p, m, a) -> switch (m.getName()) {
+                case "backends" -> System.currentTimeMillis() - start < 300 ? early : later;
+                case "listVms" -> List.of();
+                default -> throw new UnsupportedOperationException(m.getName());
+            });
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
+        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true).run();
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("qemu") && text.contains("cloudhv"), text);
     }
 }
