@@ -7,6 +7,8 @@ import io.limiquantix.node.cloudhv.internal.chapi.ChApiClient;
 import io.limiquantix.node.cloudhv.internal.chapi.ChApiException;
 import io.limiquantix.node.cloudhv.internal.chapi.ChRequests;
 import io.limiquantix.node.cloudhv.internal.chapi.ChTypes.PingResponse;
+import io.limiquantix.node.cloudhv.internal.net.IpTapDevices;
+import io.limiquantix.node.cloudhv.internal.net.TapDevices;
 import io.limiquantix.node.cloudhv.internal.vmm.VmmLauncher;
 import io.limiquantix.node.cloudhv.internal.vmm.VmmProcess;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * What this host's Cloud Hypervisor can do: not capable without the binary or without a usable KVM;
@@ -36,10 +39,17 @@ public final class CapabilityProbe {
         Feature.FILE_DISK, Feature.VIRTIO_DISK, Feature.DISK_HOTPLUG, Feature.SERIAL_CONSOLE, Feature.PAUSE, Feature.REBOOT,
         Feature.SNAPSHOT_MEMORY, Feature.PERFORMANCE_PROFILE);
 
-    /** What the host offers the probe; tests give their own. */
-    public record Host(Path devKvm, Path firmware, Path meminfo, String path) {
+    /** Where QEMU, used only to test KVM with a guest, is looked for. */
+    static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
+
+    /**
+     * What the host offers the probe; tests give their own. {@code qemu} is null when not installed;
+     * {@code taps} manages the NICs' taps (BRIDGE_NETWORK is offered only when it is usable).
+     */
+    public record Host(Path devKvm, Path firmware, Path meminfo, String path, Path qemu, TapDevices taps) {
         public static Host real(Path firmware) {
-            return new Host(Path.of("/dev/kvm"), firmware, Path.of("/proc/meminfo"), System.getenv("PATH"));
+            return new Host(Path.of("/dev/kvm"), firmware, Path.of("/proc/meminfo"), System.getenv("PATH"),
+                Files.isExecutable(QEMU) ? QEMU : null, IpTapDevices.onHost());
         }
     }
 
@@ -51,15 +61,19 @@ public final class CapabilityProbe {
      */
     public static Result probe(Path binary, boolean onPathToo, boolean skipKvmCheck, Host host, ChApiClient api,
                                Path scratch, Duration wait) {
+        return probe(binary, onPathToo, skipKvmCheck, host, api, scratch, wait, KvmGuestRun::underKvm);
+    }
+
+    /** As above, with the guest run given: tests decide what KVM "measured". */
+    static Result probe(Path binary, boolean onPathToo, boolean skipKvmCheck, Host host, ChApiClient api, Path scratch,
+                        Duration wait, Function<Path, KvmGuestRun.Outcome> guestRun) {
         Optional<Path> found = VmmLauncher.locate(binary, onPathToo ? host.path() : null);
         if (found.isEmpty())
             return Result.not("the cloud-hypervisor binary is not installed (" + binary + (onPathToo ? " and not on PATH)" : ")"), null);
         Path bin = found.get();
-        if (!skipKvmCheck) {
-            if (!Files.exists(host.devKvm())) return Result.not(host.devKvm() + " does not exist: KVM is not available on this host", bin);
-            if (!Files.isReadable(host.devKvm()) || !Files.isWritable(host.devKvm()))
-                return Result.not(host.devKvm() + " is not readable and writable by the node", bin);
-        }
+        KvmCheck.Verdict kvm = skipKvmCheck ? new KvmCheck.Verdict(true, "TEST ONLY: skipped", "")
+            : KvmCheck.decide(host.devKvm(), host.qemu(), guestRun);
+        if (!kvm.usable()) return Result.not(kvm.reason() + " (KVM check: " + kvm.how() + ")", bin);
         PingResponse ping;
         try {
             ping = pingShortLivedVmm(bin, api, scratch, wait);
@@ -69,6 +83,7 @@ public final class CapabilityProbe {
         if (!skipKvmCheck && !ping.features().isEmpty() && !ping.features().contains("kvm"))
             return Result.not(bin + " " + ping.version() + " was built without KVM support (features " + ping.features() + ")", bin);
         EnumSet<Feature> features = EnumSet.copyOf(FEATURES);
+        if (host.taps() != null && host.taps().usable()) features.add(Feature.BRIDGE_NETWORK);
         if (host.firmware() != null && Files.isRegularFile(host.firmware())) {
             features.add(Feature.UEFI_FIRMWARE);
             features.add(Feature.DISK_BOOT);
@@ -76,13 +91,17 @@ public final class CapabilityProbe {
         if (hugePagesReserved(host.meminfo())) features.add(Feature.HUGE_PAGES);
         HypervisorCapabilities caps = new HypervisorCapabilities(TYPE, ping.version(), Accelerator.KVM, features, MAX_VCPUS,
             memTotalMiB(host.meminfo()), true, null);
-        return new Result(caps, bin, ping);
+        String kvmCheck = kvm.how() + (kvm.reason().isEmpty() ? "" : ": " + kvm.reason());
+        return new Result(caps, bin, ping, kvmCheck);
     }
 
-    /** The probe's outcome; {@code binary} is the binary found (null when none), {@code ping} null unless capable. */
-    public record Result(HypervisorCapabilities capabilities, Path binary, PingResponse ping) {
+    /**
+     * The probe's outcome; {@code binary} is the binary found (null when none), {@code ping} null unless
+     * capable, {@code kvmCheck} what the KVM check did when capable (a not-capable reason says it itself).
+     */
+    public record Result(HypervisorCapabilities capabilities, Path binary, PingResponse ping, String kvmCheck) {
         static Result not(String reason, Path binary) {
-            return new Result(HypervisorCapabilities.notCapable(TYPE, reason), binary, null);
+            return new Result(HypervisorCapabilities.notCapable(TYPE, reason), binary, null, "");
         }
     }
 

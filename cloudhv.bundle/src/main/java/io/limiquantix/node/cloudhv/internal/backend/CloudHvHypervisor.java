@@ -5,6 +5,7 @@ import io.limiquantix.node.api.BackendHealth;
 import io.limiquantix.node.api.ConflictException;
 import io.limiquantix.node.api.ConsoleInfo;
 import io.limiquantix.node.api.DiskSpec;
+import io.limiquantix.node.api.Feature;
 import io.limiquantix.node.api.GraphicsSpec;
 import io.limiquantix.node.api.Hypervisor;
 import io.limiquantix.node.api.HypervisorCapabilities;
@@ -16,6 +17,7 @@ import io.limiquantix.node.api.ProgressListener;
 import io.limiquantix.node.api.SnapshotInfo;
 import io.limiquantix.node.api.SnapshotSpec;
 import io.limiquantix.node.api.Subscription;
+import io.limiquantix.node.api.UnsupportedFeatureException;
 import io.limiquantix.node.api.VmEvent;
 import io.limiquantix.node.api.VmEventListener;
 import io.limiquantix.node.api.VmSpec;
@@ -71,10 +73,10 @@ public final class CloudHvHypervisor implements Hypervisor {
         capabilities = probe.capabilities();
         VmmLauncher launcher = capabilities.capable() ? new VmmLauncher(probe.binary(), api, settings.vmmStartWait()) : null;
         Path firmware = host.firmware() != null && Files.isRegularFile(host.firmware()) ? host.firmware() : null;
-        ctx = new VmContext(name, api, launcher, new ChVmConfigMapper(firmware), events, capabilities.notCapableReason());
+        ctx = new VmContext(name, api, launcher, new ChVmConfigMapper(firmware), events, capabilities.notCapableReason(), host.taps());
         if (capabilities.capable()) {
             LOG.info("backend " + name + ": Cloud Hypervisor " + capabilities.version() + " at " + probe.binary()
-                + (settings.skipKvmCheck() ? " (TEST ONLY: KVM check skipped)" : "") + ", features " + capabilities.features());
+                + ", KVM check: " + probe.kvmCheck() + ", features " + capabilities.features());
         } else {
             LOG.info("backend " + name + " is not capable: " + capabilities.notCapableReason());
         }
@@ -145,20 +147,38 @@ public final class CloudHvHypervisor implements Hypervisor {
         VmContext c = requireOpen();
         c.mapper().map(spec, Path.of("/")); // refuses what CH cannot run before anything is written
         c.requireLauncher();
+        if (!spec.nics().isEmpty() && (c.taps() == null || !c.taps().usable()))
+            throw new UnsupportedFeatureException(Feature.BRIDGE_NETWORK, "backend " + name
+                + " cannot create tap devices: iproute2's ip is not installed");
+        VmSpec defined = VmNics.withMacs(spec);
         VmDirectory dir = new VmDirectory(settings.stateDir(), spec.id());
         synchronized (vms) {
             if (vms.containsKey(spec.id()) || dir.exists()) throw new ConflictException("VM " + spec.id() + " already exists");
             if (vms.values().stream().anyMatch(v -> v.spec().name().equals(spec.name())))
                 throw new ConflictException("a VM named " + spec.name() + " already exists on backend " + name);
+            refuseTapClash(defined);
+            VmNics.create(c.taps(), defined);
             try {
-                dir.create(spec);
+                dir.create(defined);
             } catch (IOException e) {
+                VmNics.removeQuietly(c.taps(), VmNics.tapNames(defined));
                 throw new BackendFailureException("cannot write the definition of VM " + spec.id() + ": " + e.getMessage(), e);
             }
-            ManagedVm vm = new ManagedVm(c, dir, spec);
+            ManagedVm vm = new ManagedVm(c, dir, defined);
             vms.put(spec.id(), vm);
             events.publish(VmEvent.Type.DEFINED, spec.id(), spec.name(), "");
             return vm.status();
+        }
+    }
+
+    /** Tap names carry 8 hex digits of the VM id; two VMs sharing them cannot both have NICs. */
+    private void refuseTapClash(VmSpec spec) {
+        if (spec.nics().isEmpty()) return;
+        String prefix = VmNics.tapName(spec.id(), 0);
+        for (ManagedVm other : vms.values()) {
+            if (!other.spec().nics().isEmpty() && VmNics.tapName(other.id(), 0).equals(prefix))
+                throw new ConflictException("VM " + spec.id() + " would use the tap names of VM " + other.id()
+                    + " (both start with " + spec.id().substring(0, 8) + "); give it another id");
         }
     }
 

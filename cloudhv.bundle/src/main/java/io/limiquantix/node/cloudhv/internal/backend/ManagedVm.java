@@ -135,6 +135,7 @@ final class ManagedVm {
             stopQuietly();
         }
         var config = ctx.mapper().map(spec, dir.serialLog());
+        ensureTaps();
         VmmProcess p;
         try {
             p = ctx.requireLauncher().launch(dir.socket(), dir.vmmLog());
@@ -239,9 +240,10 @@ final class ManagedVm {
         ctx.events().publish(VmEvent.Type.RESUMED, id(), spec.name(), "");
     }
 
-    /** Removes the definition; the VM must not run. */
+    /** Removes the definition and the VM's taps; the VM must not run. Taps go first: a failure leaves the VM to retry with. */
     synchronized void delete() {
         if (vmm != null) throw new ConflictException("VM " + id() + " is running; stop it before deleting it");
+        if (!spec.nics().isEmpty()) VmNics.remove(ctx.taps(), spec);
         try {
             dir.delete();
         } catch (IOException e) {
@@ -266,6 +268,11 @@ final class ManagedVm {
 
     boolean running() {
         return vmm != null;
+    }
+
+    /** Every path that starts a VMM for this VM calls this first: CH would otherwise make private taps on no bridge. */
+    void ensureTaps() {
+        if (!spec.nics().isEmpty()) VmNics.ensure(ctx.taps(), spec);
     }
 
     <R> R call(String what, ChRequest<R> action) {

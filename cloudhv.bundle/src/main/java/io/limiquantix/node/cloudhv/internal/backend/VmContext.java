@@ -6,14 +6,15 @@ import io.limiquantix.node.api.ConflictException;
 import io.limiquantix.node.api.HypervisorException;
 import io.limiquantix.node.cloudhv.internal.chapi.ChApiClient;
 import io.limiquantix.node.cloudhv.internal.chapi.ChApiException;
+import io.limiquantix.node.cloudhv.internal.net.TapDevices;
 import io.limiquantix.node.cloudhv.internal.vmm.VmmLauncher;
 
 /**
  * What every VM of one backend shares: the API client, the launcher (null when the backend is not capable:
- * no VMM can be started then, running ones are still driven), the mapper and the event hub.
+ * no VMM can be started then, running ones are still driven), the mapper, the event hub and the host's taps.
  */
 record VmContext(String backend, ChApiClient api, VmmLauncher launcher, ChVmConfigMapper mapper, EventHub events,
-                 String notCapableReason) {
+                 String notCapableReason, TapDevices taps) {
     VmmLauncher requireLauncher() {
         if (launcher == null) throw new BackendUnavailableException("backend " + backend + " cannot start VMMs: " + notCapableReason);
         return launcher;

@@ -37,6 +37,7 @@ final class VmMigration {
         synchronized (vm) {
             if (vm.running()) throw new io.limiquantix.node.api.ConflictException("VM " + vm.id() + " is running here already");
             io.limiquantix.node.cloudhv.internal.vmm.VmmProcess fresh;
+            vm.ensureTaps();
             try {
                 fresh = vm.ctx().requireLauncher().launch(vm.dir().socket(), vm.dir().vmmLog());
             } catch (java.io.IOException e) {

@@ -79,6 +79,7 @@ final class VmSnapshots {
             try {
                 // A VMM that still runs the VM holds its socket: it goes first.
                 vm.stopQuietly();
+                vm.ensureTaps();
                 fresh = vm.ctx().requireLauncher().launch(vm.dir().socket(), vm.dir().vmmLog());
             } catch (IOException e) {
                 throw new BackendFailureException("cannot start a VMM to revert VM " + vm.id() + ": " + e.getMessage(), e);

@@ -15,7 +15,15 @@ public final class ChTypes {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record VmConfig(CpusConfig cpus, MemoryConfig memory, PayloadConfig payload, List<DiskConfig> disks,
-                           SerialConfig serial, ConsoleConfig console) {
+                           List<NetConfig> net, SerialConfig serial, ConsoleConfig console) {
+    }
+
+    /**
+     * A virtio-net device on an existing tap. Only {@code tap} and {@code mac} (the guest's MAC) are sent:
+     * CH leaves the IP of a tap it did not create alone, and the default single queue pair matches the
+     * single-queue taps the backend makes.
+     */
+    public record NetConfig(String tap, String mac) {
     }
 
     /** {@code nested} is always sent: CH enables nested virtualization by default, this backend never does. */

@@ -8,17 +8,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.limiquantix.node.api.Accelerator;
+import io.limiquantix.node.api.BackendFailureException;
 import io.limiquantix.node.api.ConflictException;
 import io.limiquantix.node.api.DiskSpec;
 import io.limiquantix.node.api.Feature;
 import io.limiquantix.node.api.HypervisorCapabilities;
+import io.limiquantix.node.api.NicSpec;
 import io.limiquantix.node.api.SnapshotSpec;
+import io.limiquantix.node.api.UnsupportedFeatureException;
 import io.limiquantix.node.api.VmEvent;
 import io.limiquantix.node.api.VmSpec;
 import io.limiquantix.node.api.VmState;
 import io.limiquantix.node.api.storage.DiskSource;
 import io.limiquantix.node.cloudhv.internal.chapi.ChApiClient;
+import io.limiquantix.node.cloudhv.internal.chapi.ChRequests;
+import io.limiquantix.node.cloudhv.internal.net.RecordingFakeTapDevices;
 import io.limiquantix.node.cloudhv.internal.vmm.VmDirectory;
 import io.limiquantix.node.cloudhv.standin.StandInExecutable;
 import io.limiquantix.node.cloudhv.standin.StandInVmmMain;
@@ -28,7 +34,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +57,8 @@ class StandInProcessTest {
     @TempDir Path tmp;
     private final List<CloudHvHypervisor> opened = new ArrayList<>();
     private final LinkedBlockingQueue<VmEvent> events = new LinkedBlockingQueue<>();
+    /** No kernel taps in these tests: the backend gets a recording test double that knows one bridge. */
+    private final RecordingFakeTapDevices taps = new RecordingFakeTapDevices(Set.of("br-test"));
 
     @BeforeAll
     static void client() {
@@ -75,7 +86,7 @@ class StandInProcessTest {
 
     private CloudHvHypervisor backend(Path binary, boolean skipKvmCheck, Path devKvm) {
         CloudHvHypervisor hv = new CloudHvHypervisor("ch-test", new CloudHvHypervisor.Settings(binary, false, tmp.resolve("state"),
-            skipKvmCheck, Duration.ofSeconds(60)), new CapabilityProbe.Host(devKvm, null, Path.of("/proc/meminfo"), ""), api);
+            skipKvmCheck, Duration.ofSeconds(60)), new CapabilityProbe.Host(devKvm, null, Path.of("/proc/meminfo"), "", null, taps), api);
         hv.open();
         hv.subscribe(events::add);
         opened.add(hv);
@@ -87,9 +98,13 @@ class StandInProcessTest {
     }
 
     private static VmSpec spec(String name) {
+        return specBuilder(name).build();
+    }
+
+    private static VmSpec.Builder specBuilder(String name) {
         return VmSpec.builder(name).id(UUID.randomUUID().toString()).vcpus(2).memoryMiB(256)
             .kernelBoot("/var/lib/limiquantix/vmlinuz", "/var/lib/limiquantix/initramfs.gz", "console=ttyS0")
-            .fileDisk("root", "/var/lib/limiquantix/root.img", DiskSource.Format.RAW).build();
+            .fileDisk("root", "/var/lib/limiquantix/root.img", DiskSource.Format.RAW);
     }
 
     private VmEvent awaitEvent(VmEvent.Type type, String vmId) throws InterruptedException {
@@ -177,6 +192,65 @@ class StandInProcessTest {
         hv.deleteVm(id);
         assertTrue(hv.listVms().isEmpty());
         assertFalse(Files.exists(tmp.resolve("state").resolve(id)));
+    }
+
+    @Test
+    void nicsGetTapsOnTheirBridgeBeforeAnyVmmAndLoseThemWhenTheVmIsDeleted() throws Exception {
+        CloudHvHypervisor hv = standInBackend();
+        assertTrue(hv.capabilities().has(Feature.BRIDGE_NETWORK));
+        assertFalse(hv.capabilities().has(Feature.VIRTUAL_NETWORK));
+        VmSpec spec = specBuilder("wired").nic(new NicSpec(null, "br-test", null, "52:54:00:00:00:01"))
+            .nic(new NicSpec(null, "br-test", null, null)).build();
+        String id = spec.id();
+        String tap0 = VmNics.tapName(id, 0);
+        String tap1 = VmNics.tapName(id, 1);
+        Path pidFile = tmp.resolve("state").resolve(id).resolve("vmm.pid");
+        List<Boolean> vmmRecordedAtTapCreation = new CopyOnWriteArrayList<>();
+        taps.beforeCreate(t -> vmmRecordedAtTapCreation.add(Files.exists(pidFile)));
+
+        hv.createVm(spec);
+        assertEquals(Map.of(tap0, "br-test", tap1, "br-test"), taps.taps());
+        VmSpec stored = readSpec(id);
+        assertEquals("52:54:00:00:00:01", stored.nics().get(0).mac());
+        String generated = stored.nics().get(1).mac();
+        assertEquals(VmNics.generatedMac(id, 1), generated, "the generated MAC is stored with the definition");
+
+        taps.forget(tap1); // as after a host reboot: taps do not survive it
+        hv.startVm(id);
+        assertEquals(List.of("create " + tap0 + " br-test", "create " + tap1 + " br-test", "create " + tap1 + " br-test"), taps.calls());
+        assertEquals(List.of(false, false, false), vmmRecordedAtTapCreation, "every tap exists before a VMM is started for the VM");
+        JsonNode net = api.send(new VmDirectory(tmp.resolve("state"), id).socket(), new ChRequests.VmInfo()).config().path("net");
+        assertEquals(2, net.size(), net.toString());
+        assertEquals(tap0, net.get(0).path("tap").asText());
+        assertEquals("52:54:00:00:00:01", net.get(0).path("mac").asText());
+        assertEquals(tap1, net.get(1).path("tap").asText());
+        assertEquals(generated, net.get(1).path("mac").asText());
+
+        hv.stopVm(id, Duration.ofSeconds(30), null);
+        assertEquals(List.of(), violations(id), "the stand-in saw requests or sent answers outside the spec");
+        hv.deleteVm(id);
+        assertTrue(taps.taps().isEmpty(), taps.taps().toString());
+        assertTrue(taps.calls().containsAll(List.of("remove " + tap0, "remove " + tap1)), taps.calls().toString());
+    }
+
+    @Test
+    void aFailedDefinitionLeavesNeitherTapsNorTheVmAndVirtualNetworksAreRefused() {
+        CloudHvHypervisor hv = standInBackend();
+        VmSpec spec = specBuilder("half-wired").nic(new NicSpec(null, "br-test", null, null))
+            .nic(new NicSpec(null, "br-missing", null, null)).build();
+        BackendFailureException e = assertThrows(BackendFailureException.class, () -> hv.createVm(spec));
+        assertTrue(e.getMessage().contains("nics[1]") && e.getMessage().contains("br-missing"), e.getMessage());
+        assertTrue(taps.taps().isEmpty(), "the tap made for nics[0] is removed again: " + taps.calls());
+        assertTrue(taps.calls().contains("remove " + VmNics.tapName(spec.id(), 0)), taps.calls().toString());
+        assertTrue(hv.listVms().isEmpty());
+        assertFalse(Files.exists(tmp.resolve("state").resolve(spec.id())));
+
+        int callsBefore = taps.calls().size();
+        UnsupportedFeatureException u = assertThrows(UnsupportedFeatureException.class,
+            () -> hv.createVm(specBuilder("virtual").nic(NicSpec.network("default")).build()));
+        assertEquals(Feature.VIRTUAL_NETWORK, u.feature());
+        assertTrue(u.getMessage().contains("nics[0].network"), u.getMessage());
+        assertEquals(callsBefore, taps.calls().size(), "refused before any tap is touched");
     }
 
     @Test

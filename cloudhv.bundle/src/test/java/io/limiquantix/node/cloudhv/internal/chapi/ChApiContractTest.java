@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.limiquantix.node.api.CpuSpec;
 import io.limiquantix.node.api.DiskSpec;
 import io.limiquantix.node.api.MemorySpec;
+import io.limiquantix.node.api.NicSpec;
 import io.limiquantix.node.api.VmSpec;
 import io.limiquantix.node.api.storage.DiskSource;
 import io.limiquantix.node.cloudhv.internal.backend.ChVmConfigMapper;
@@ -76,6 +77,8 @@ class ChApiContractTest {
             .fileDisk("root", "/var/lib/limiquantix/root.qcow2", DiskSource.Format.QCOW2)
             .disk(new DiskSpec("data", DiskSource.file("/var/lib/limiquantix/data.img", DiskSource.Format.RAW), DiskSpec.Bus.VIRTIO,
                 DiskSpec.Device.DISK, true, 0))
+            .nic(new NicSpec(null, "br0", NicSpec.Model.VIRTIO, "52:54:00:12:34:56"))
+            .nic(new NicSpec(null, "br1", null, null))
             .serialConsole(true).build();
     }
 
@@ -93,6 +96,9 @@ class ChApiContractTest {
         assertEquals(1024L * 1024 * 1024, vmm.config().path("memory").path("size").asLong());
         assertEquals("Qcow2", vmm.config().path("disks").get(0).path("image_type").asText());
         assertEquals("root", vmm.config().path("disks").get(0).path("id").asText());
+        assertEquals("lqch123e45670", vmm.config().path("net").get(0).path("tap").asText());
+        assertEquals("52:54:00:12:34:56", vmm.config().path("net").get(0).path("mac").asText());
+        assertEquals("lqch123e45671", vmm.config().path("net").get(1).path("tap").asText());
 
         client.send(socket, new ChRequests.VmBoot());
         assertEquals("Running", client.send(socket, new ChRequests.VmInfo()).state());
@@ -143,10 +149,19 @@ class ChApiContractTest {
     @Test
     void theValidatorCatchesARequestThatBreaksTheSpec() throws Exception {
         ChTypes.VmConfig noPayload = new ChTypes.VmConfig(new ChTypes.CpusConfig(1, 1, null, false),
-            new ChTypes.MemoryConfig(1 << 30, null), null, null, null, null);
+            new ChTypes.MemoryConfig(1 << 30, null), null, null, null, null, null);
         client.send(socket, new ChRequests.VmCreate(noPayload));
         assertFalse(vmm.violations().isEmpty());
         assertTrue(vmm.violations().get(0).contains("payload"), vmm.violations().toString());
+    }
+
+    /** A misnamed NetConfig field is a violation too, so the names the backend sends are checked, not just the shape. */
+    @Test
+    void theValidatorCatchesAMisnamedNetField() {
+        String body = "{\"payload\":{\"kernel\":\"/k\"},\"net\":[{\"tap_name\":\"lqch123e45670\"}]}";
+        assertFalse(spec.request("PUT", "/api/v1/vm.create", "application/json", body).isEmpty(), "tap_name is not a NetConfig field");
+        String good = "{\"payload\":{\"kernel\":\"/k\"},\"net\":[{\"tap\":\"lqch123e45670\",\"mac\":\"52:54:00:12:34:56\"}]}";
+        assertEquals(List.of(), spec.request("PUT", "/api/v1/vm.create", "application/json", good));
     }
 
     @Test

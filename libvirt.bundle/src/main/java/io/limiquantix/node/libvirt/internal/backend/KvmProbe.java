@@ -90,21 +90,26 @@ public final class KvmProbe {
         if (!Files.isReadable(DEV_KVM) || !Files.isWritable(DEV_KVM)) return new Result(false, "/dev/kvm is not accessible to this process");
         if (!Files.isExecutable(QEMU)) return new Result(false, QEMU + " is not installed");
         Path image = null;
+        Path log = null;
         Process p = null;
         try {
             image = Files.createTempFile("lq-kvm-probe", ".img");
             Files.write(image, bootSector());
-            p = new ProcessBuilder(List.of(QEMU.toString(), "-accel", "kvm", "-nodefaults", "-display", "none",
+            log = Files.createTempFile("lq-kvm-probe", ".log");
+            // "-cpu host": a KVM domain gets the host's CPU model (host-model), so the probe must too. On a
+            // broken nested KVM the default model may run while the host's one aborts at vCPU setup
+            // ("failed to set MSR 0x10a"), which is what real guests would then hit.
+            p = new ProcessBuilder(List.of(QEMU.toString(), "-accel", "kvm", "-cpu", "host", "-nodefaults", "-display", "none",
                 "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                 "-drive", "format=raw,file=" + image + ",if=floppy", "-boot", "a"))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS))
                 return new Result(false, "a KVM test guest did not take " + TICKS + " timer interrupts (3 s of guest time) within "
                     + TIMEOUT_SECONDS + " s: KVM starts guests here but does not run them at a usable speed"
                     + " (typical of broken nested virtualization)");
             int code = p.exitValue();
             return code == EXIT_OK ? new Result(true, "a KVM test guest took " + TICKS + " timer interrupts in real time")
-                : new Result(false, "the KVM test guest exited with status " + code + " instead of " + EXIT_OK);
+                : new Result(false, "the KVM test guest exited with status " + code + " instead of " + EXIT_OK + firstLine(log));
         } catch (IOException e) {
             return new Result(false, "could not run the KVM test guest: " + e.getMessage());
         } catch (InterruptedException e) {
@@ -120,11 +125,23 @@ public final class KvmProbe {
                     Thread.currentThread().interrupt();
                 }
             }
-            if (image != null) try {
-                Files.deleteIfExists(image);
-            } catch (IOException ignored) {
-                // a 512-byte temp file is not worth failing for
+            for (Path temp : new Path[] {image, log}) {
+                if (temp != null) try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // a small temp file is not worth failing for
+                }
             }
+        }
+    }
+
+    /** QEMU's first error line, so the reason says what KVM refused (e.g. an MSR the nested KVM rejects). */
+    private static String firstLine(Path log) {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.contains("error") || l.contains("Assertion"))
+                .findFirst().map(l -> ": " + (l.length() > 200 ? l.substring(0, 200) : l)).orElse("");
+        } catch (IOException | RuntimeException e) {
+            return "";
         }
     }
 }
