@@ -1,5 +1,6 @@
 package io.limiquantix.node.core.internal;
 
+import io.limiquantix.node.api.BackendUnavailableException;
 import io.limiquantix.node.api.HypervisorException;
 import io.limiquantix.node.api.VmEvent;
 import io.limiquantix.node.api.VmState;
@@ -43,8 +44,11 @@ final class Reconciler {
         try {
             listed = b.calls().call("VM listing of backend " + b.name(), b.hypervisor()::listVms);
         } catch (HypervisorException e) {
-            LOG.log(Level.WARNING, "cannot reconcile " + b + " yet: its VM listing failed: " + e.getMessage()
-                + "; the ledger is left as it was");
+            // A backend that is still connecting says so; that is expected at start and retried, so it is
+            // not worth a warning. Anything else is.
+            boolean connecting = e instanceof BackendUnavailableException && String.valueOf(e.getMessage()).contains("connecting");
+            LOG.log(connecting ? Level.INFO : Level.WARNING, "cannot reconcile " + b + " yet: its VM listing failed: "
+                + e.getMessage() + "; the ledger is left as it was");
             return false;
         }
         Map<String, VmStatus> byId = new HashMap<>();
