@@ -28,7 +28,7 @@ NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 # the guest payload's ingredients, the XML validator, a Python gRPC client for the API test (a client
 # nobody here wrote), and a one-node Ceph cluster for the RBD tests.
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
-  swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils openssl
+  qemu-block-extra swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils openssl
   python3-grpcio python3-protobuf python3-grpc-tools
   ceph-mon ceph-osd ceph-common librbd1 librados2)
 

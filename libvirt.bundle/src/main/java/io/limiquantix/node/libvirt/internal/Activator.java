@@ -33,7 +33,13 @@ public class Activator extends DependencyActivatorBase {
             LOG.log(Level.SEVERE, "libvirt is not usable from this JVM (is libvirt0 installed?); no libvirt backend is registered", e);
             return;
         }
-        backends = new Backends(dm);
+        // The cephx keys of rbd disks come from the storage bundles' lookup services (optional, any number).
+        CephSecrets secrets = new CephSecrets();
+        dm.add(createComponent()
+            .setImplementation(secrets)
+            .add(createServiceDependency().setService(java.util.function.Function.class, CephSecrets.FILTER).setRequired(false)
+                .setCallbacks("added", "removed")));
+        backends = new Backends(dm, secrets);
         defaults = new DefaultBackends(backends, !"false".equalsIgnoreCase(context.getProperty(DefaultBackends.DISABLE_PROPERTY)));
         Hashtable<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, BackendConfig.FACTORY_PID);

@@ -2,6 +2,7 @@ package io.limiquantix.node.libvirt.internal;
 
 import io.limiquantix.node.api.Hypervisor;
 import io.limiquantix.node.libvirt.internal.backend.LibvirtHypervisor;
+import io.limiquantix.node.libvirt.internal.backend.SecretLookup;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
@@ -24,10 +25,16 @@ final class Backends implements BackendRegistry {
     }
 
     private final DependencyManager dm;
+    private final SecretLookup secrets;
     private final Map<String, Entry> byKey = new LinkedHashMap<>();
 
     Backends(DependencyManager dm) {
+        this(dm, SecretLookup.NONE);
+    }
+
+    Backends(DependencyManager dm, SecretLookup secrets) {
         this.dm = dm;
+        this.secrets = secrets;
     }
 
     /** Registers a backend under {@code key} (a configuration PID or a default's name); replaces one there. */
@@ -43,7 +50,7 @@ final class Backends implements BackendRegistry {
             if (old != null && old.config().equals(config)) return;
             replaced = byKey.remove(key);
             if (replaced != null) dm.remove(replaced.component());
-            LibvirtHypervisor hv = new LibvirtHypervisor(config.name(), config.uri(), config.accel());
+            LibvirtHypervisor hv = new LibvirtHypervisor(config.name(), config.uri(), config.accel(), secrets);
             hv.open();
             Hashtable<String, Object> props = new Hashtable<>();
             props.put(Hypervisor.PROP_NAME, config.name());

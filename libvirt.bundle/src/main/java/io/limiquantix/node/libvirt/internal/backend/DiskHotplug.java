@@ -25,9 +25,11 @@ final class DiskHotplug {
     private static final int LIVE = Domain.DeviceModifyFlags.LIVE;
 
     private final LibvirtConnection conn;
+    private final RbdSecrets secrets;
 
-    DiskHotplug(LibvirtConnection conn) {
+    DiskHotplug(LibvirtConnection conn, RbdSecrets secrets) {
         this.conn = conn;
+        this.secrets = secrets;
     }
 
     void attach(String vmId, DiskSpec disk) {
@@ -48,6 +50,8 @@ final class DiskHotplug {
             } catch (InvalidArgumentException e) {
                 throw e.under("disk");
             }
+            RbdSecrets.Need secret = RbdSecrets.fromSpec("disk", disk);
+            if (secret != null) secrets.ensure(RbdSecrets.store(c), java.util.List.of(secret));
             // One call for both: libvirt applies LIVE|CONFIG together or not at all.
             d.attachDeviceFlags(DomainXmlWriter.writeDisk(model), CONFIG | (active ? LIVE : 0));
             return null;

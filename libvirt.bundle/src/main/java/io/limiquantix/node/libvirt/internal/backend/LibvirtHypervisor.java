@@ -57,19 +57,27 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     private final SnapshotOperations snapshots;
     private final DiskHotplug disks;
     private final MigrationRunner migration;
+    private final RbdSecrets secrets;
     private volatile AccelDecision accel;
     private volatile HostCpuVendor cpuVendor = HostCpuVendor.UNKNOWN;
     private volatile HypervisorCapabilities capabilities;
 
     public LibvirtHypervisor(String name, String uri, AccelDecision.Requested accel) {
+        this(name, uri, accel, SecretLookup.NONE);
+    }
+
+    /** {@code secrets} gives the cephx keys of rbd disks (the storage bundles' lookup services). */
+    public LibvirtHypervisor(String name, String uri, AccelDecision.Requested accel, SecretLookup secrets) {
         this.name = name;
         this.testDriver = uri.startsWith("test:");
+        // The test driver runs no QEMU (nothing can hang) and has no secret driver: no secrets there.
+        this.secrets = new RbdSecrets(name, testDriver ? null : secrets, !testDriver);
         this.local = isLocal(uri);
         this.requestedAccel = accel;
         this.events = new EventHub(name);
         this.conn = new LibvirtConnection(name, uri, events, this::onConnected);
         this.snapshots = new SnapshotOperations(conn);
-        this.disks = new DiskHotplug(conn);
+        this.disks = new DiskHotplug(conn, this.secrets);
         this.migration = new MigrationRunner(name, conn);
     }
 
@@ -144,6 +152,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new BackendFailureException("cannot write the domain XML for VM " + spec.name() + ": " + e.getMessage(), e);
         }
+        List<RbdSecrets.Need> needed = RbdSecrets.fromSpecs("disks", spec.disks());
         return conn.call("define VM " + spec.name(), c -> {
             // defineXML with a known UUID silently replaces that definition, so both clashes are refused
             // up front. The node orders operations per VM, so no second define of this id races with us.
@@ -153,6 +162,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
             Domain byName = find(c, spec.name(), false);
             if (byName != null) throw new ConflictException("name: " + spec.name() + " is already used on backend " + name
                 + " by VM " + byName.getUUIDString());
+            secrets.ensure(RbdSecrets.store(c), needed);
             Domain d = c.domainDefineXML(xml);
             try {
                 return Domains.status(d);
@@ -176,6 +186,9 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
         onDomain("start VM " + vmId, vmId, d -> {
             // Drivers word "already running" differently (the test driver as an internal error): check first.
             if (d.isActive() == 1) throw new ConflictException("VM " + vmId + " is already running");
+            // rbd disks: their secrets must hold the key before QEMU starts, or it hangs with the domain paused.
+            secrets.ensure(RbdSecrets.store(d.getConnect()),
+                RbdSecrets.fromDomainXml(XmlDoc.parse(d.getXMLDesc(Domain.XMLFlags.INACTIVE))));
             d.create();
         });
     }

@@ -373,7 +373,7 @@ public final class DomainXmlWriter {
      * Refuses what escaping cannot make safe: null and characters outside XML 1.0's Char production
      * (control characters, lone surrogates). Markup characters are left to the writer to escape.
      */
-    static String checked(String value) {
+    public static String checked(String value) {
         if (value == null) throw new IllegalArgumentException("a domain XML value is missing");
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
