@@ -9,7 +9,8 @@ import org.osgi.framework.Constants;
 import org.osgi.service.cm.ManagedService;
 
 /**
- * One component: the gRPC server, alive while a NodeService is. It is also the ManagedService for
+ * One component: the gRPC server (and its JSON-over-HTTP face on the Felix HTTP whiteboard, when there is one),
+ * alive while a NodeService is. It is also the ManagedService for
  * {@value RpcConfig#PID}, so that configuration reaches it only while it runs. Stopping the bundle stops the
  * component and with it the server, its threads and its port.
  */
@@ -20,7 +21,7 @@ public final class Activator extends DependencyActivatorBase {
         props.put(Constants.SERVICE_PID, RpcConfig.PID);
         dm.add(createComponent()
             .setInterface(ManagedService.class.getName(), props)
-            .setImplementation(new RpcLifecycle(context::getProperty))
+            .setImplementation(new RpcLifecycle(context::getProperty, gateway -> HttpFrontEnd.open(context, gateway)))
             .add(createServiceDependency().setService(NodeService.class).setRequired(true)));
     }
 

@@ -17,7 +17,14 @@ import org.osgi.service.cm.ManagedService;
 final class RpcLifecycle implements ManagedService {
     private static final System.Logger LOG = System.getLogger(RpcLifecycle.class.getName());
 
+    /** Offers the JSON-over-HTTP gateway (Felix HTTP whiteboard); closing the result withdraws and closes it. */
+    interface JsonPublisher {
+        AutoCloseable publish(JsonGateway gateway);
+    }
+
     private final Function<String, String> framework;
+    private final JsonPublisher json;
+    private AutoCloseable published;
     private volatile NodeService node; // injected by Dependency Manager
     private Dictionary<String, ?> configuration;
     private boolean started;
@@ -25,7 +32,12 @@ final class RpcLifecycle implements ManagedService {
     private RpcConfig running;
 
     RpcLifecycle(Function<String, String> framework) {
+        this(framework, gateway -> gateway);
+    }
+
+    RpcLifecycle(Function<String, String> framework, JsonPublisher json) {
         this.framework = framework;
+        this.json = json;
     }
 
     synchronized void start() {
@@ -61,8 +73,9 @@ final class RpcLifecycle implements ManagedService {
         }
         if (config.equals(running) && server != null) return;
         closeServer();
+        String token;
         try {
-            String token = TokenFile.loadOrCreate(config.tokenFile());
+            token = TokenFile.loadOrCreate(config.tokenFile());
             server = RpcServer.start(config, RpcServer.service(() -> node, token));
             running = config;
             LOG.log(Level.INFO, "gRPC API listening on " + config.bind().getHostAddress() + ":" + server.port()
@@ -70,10 +83,25 @@ final class RpcLifecycle implements ManagedService {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.ERROR, "gRPC API not listening on " + config.bind().getHostAddress() + ":" + config.port() + ": "
                 + e.getMessage(), e);
+            return;
+        }
+        // The same service, token and size limit as JSON over HTTP, served where the HTTP runtime listens.
+        try {
+            published = json.publish(new JsonGateway(RpcServer.service(() -> node, token), token, config.maxMessageBytes()));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.ERROR, "JSON over HTTP not offered: " + e.getMessage(), e);
         }
     }
 
     private void closeServer() {
+        if (published != null) {
+            try {
+                published.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "JSON over HTTP did not close cleanly: " + e.getMessage(), e);
+            }
+            published = null;
+        }
         if (server != null) {
             server.close();
             LOG.log(Level.INFO, "gRPC API stopped");
