@@ -1,5 +1,7 @@
 package io.limiquantix.node.core.internal;
 
+import io.limiquantix.node.api.BackendUnavailableException;
+
 import io.limiquantix.node.api.ConsoleInfo;
 import io.limiquantix.node.api.DiskSpec;
 import io.limiquantix.node.api.Hypervisor;
@@ -154,7 +156,30 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
 
     @Override
     public void startVm(String vm) {
-        operate(vm, "start", (h, id) -> { h.startVm(id); return null; });
+        operate(vm, "start", (h, id) -> {
+            checkStorage(id);
+            h.startVm(id);
+            return null;
+        });
+    }
+
+    /**
+     * Asks each volume provider for the VM's volumes again before a start: resolving connects with the
+     * provider's credentials, and libvirt, given a wrong Ceph key, leaves the domain paused and hangs
+     * instead of failing. A storage problem is reported here, naming the disk, and nothing is started.
+     */
+    private void checkStorage(String id) {
+        VmSpec spec = ledger.get(id).map(VmEntry::spec).orElse(null);
+        if (spec == null) return;
+        for (int i = 0; i < spec.disks().size(); i++) {
+            String field = "disks[" + i + "]";
+            try {
+                creation.resolveVolume(field, spec.disks().get(i));
+            } catch (HypervisorException e) {
+                throw new BackendUnavailableException(field + " (" + spec.disks().get(i).name() + "): its storage is not usable"
+                    + " now, so the VM was not started: " + e.getMessage());
+            }
+        }
     }
 
     @Override

@@ -249,6 +249,22 @@ class NodeServiceImplTest {
     }
 
     @Test
+    void aVmWhoseStorageCannotBeReachedIsNotStarted() throws Exception {
+        InMemoryTestBackend b = backend("qemu", 1, InMemoryTestBackend.with(Feature.RBD_DISK));
+        TestVolumeProvider ceph = new TestVolumeProvider("ceph", Feature.RBD_DISK);
+        node.providers().addVolumeProvider(ceph);
+        VmRecord r = node.createVm(VmSpec.builder("v").disk(new DiskSpec("d", DiskSource.volume("ceph", "pool/img"), null, null,
+            false, 0)).build());
+        ceph.unreachable = true;
+        HypervisorException e = assertThrows(io.limiquantix.node.api.BackendUnavailableException.class, () -> node.startVm("v"));
+        assertTrue(e.getMessage().contains("disks[0]"), e.getMessage());
+        assertFalse(b.calls.contains("start " + r.id()), "the backend must not be asked to start: " + b.calls);
+        ceph.unreachable = false;
+        node.startVm("v");
+        assertTrue(b.calls.contains("start " + r.id()));
+    }
+
+    @Test
     void operationsGoToTheOwningBackendAndClearTheirMarker() throws Exception {
         InMemoryTestBackend b = backend("qemu", 1, InMemoryTestBackend.linux());
         VmRecord r = node.createVm(vm("web").build());

@@ -53,8 +53,12 @@ final class TestVolumeProvider implements VolumeProvider {
     public void delete(String volume) {
     }
 
+    /** Makes resolve fail as an unreachable cluster or a wrong key does. */
+    volatile boolean unreachable;
+
     @Override
     public DiskSource resolve(String volume) {
+        if (unreachable) throw new io.limiquantix.node.api.BackendUnavailableException("cluster unreachable or key refused");
         if (volume.startsWith("missing")) throw new NotFoundException("no volume " + volume);
         return DiskSource.network("rbd", volume, List.of("mon1:6789"), "admin", null);
     }
