@@ -10,9 +10,14 @@ import io.limiquantix.node.api.SnapshotSpec;
 import io.limiquantix.node.api.UnsupportedFeatureException;
 import io.limiquantix.node.libvirt.internal.domain.SnapshotXml;
 import io.limiquantix.node.libvirt.internal.domain.XmlDoc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.libvirt.Domain;
 import org.libvirt.DomainSnapshot;
 import org.libvirt.LibvirtException;
@@ -22,10 +27,21 @@ import org.libvirt.LibvirtException;
  * external ones (new overlay files, optionally with a memory file next to the first disk).
  */
 final class SnapshotOperations {
+    private static final Logger LOG = Logger.getLogger(SnapshotOperations.class.getName());
+    /** libvirt 9.9.0 is the first to revert to external snapshots ({@code virConnectGetLibVersion} form). */
+    static final long EXTERNAL_REVERT_SINCE = 9_009_000L;
+
     private final LibvirtConnection conn;
+    private final boolean local;
 
     SnapshotOperations(LibvirtConnection conn) {
+        this(conn, false);
+    }
+
+    /** {@code local}: libvirtd runs on this host, so an external snapshot's memory file can be removed on delete. */
+    SnapshotOperations(LibvirtConnection conn, boolean local) {
         this.conn = conn;
+        this.local = local;
     }
 
     SnapshotInfo create(String vmId, SnapshotSpec spec, ProgressListener progress) {
@@ -72,6 +88,11 @@ final class SnapshotOperations {
         conn.call("revert VM " + vmId + " to snapshot " + name, c -> {
             Domain d = Domains.lookup(c, vmId);
             DomainSnapshot s = find(d, vmId, name);
+            long version = c.getLibVersion();
+            if (version < EXTERNAL_REVERT_SINCE && SnapshotXml.info(s.getXMLDesc(), false).external())
+                throw new UnsupportedFeatureException(Feature.SNAPSHOT_EXTERNAL, "snapshotName: " + name + " is an external snapshot,"
+                    + " and libvirt " + CapabilityProbe.dotted(version) + " cannot revert to external snapshots (libvirt 9.9 can);"
+                    + " its files stay as they are: the base image holds the disk state of the moment it was taken");
             p.progress(OperationProgress.phase("revert", "reverting", -1, name));
             d.revertToSnapshot(s);
             p.progress(OperationProgress.phase("revert", "done", 1, name));
@@ -83,7 +104,11 @@ final class SnapshotOperations {
         Domains.checkName("snapshotName", name);
         conn.call("delete snapshot " + name + " of VM " + vmId, c -> {
             Domain d = Domains.lookup(c, vmId);
-            find(d, vmId, name).delete(0);
+            DomainSnapshot s = find(d, vmId, name);
+            // libvirt merges an external snapshot's overlays back (block commit) but leaves its memory file.
+            String memoryFile = XmlDoc.parse(s.getXMLDesc()).string("/domainsnapshot/memory[@snapshot='external']/@file");
+            s.delete(0);
+            if (local && !memoryFile.isEmpty()) removeMemoryFile(memoryFile);
             return null;
         });
     }
@@ -103,6 +128,15 @@ final class SnapshotOperations {
             }
             return out;
         });
+    }
+
+    private static void removeMemoryFile(String file) {
+        try {
+            Files.deleteIfExists(Path.of(file));
+        } catch (IOException | RuntimeException e) {
+            // The snapshot is gone either way; a stray file only costs space, so say where it is.
+            LOG.log(Level.WARNING, "snapshot deleted, but its memory file " + file + " could not be removed", e);
+        }
     }
 
     private static DomainSnapshot find(Domain d, String vmId, String name) throws LibvirtException {

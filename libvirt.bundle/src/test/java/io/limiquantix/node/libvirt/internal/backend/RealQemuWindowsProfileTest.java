@@ -27,9 +27,38 @@ import org.junit.jupiter.api.Test;
 /**
  * The Windows profile with Secure Boot and a TPM, accepted by the real libvirt and started by QEMU: the
  * schema check cannot tell whether libvirt finds enrolled-keys firmware, swtpm and SMM together. Also
- * checks that delete removes the VM's NVRAM file. No guest OS is needed: the firmware alone runs.
+ * checks that delete removes the VM's NVRAM file. No guest OS is needed: the firmware alone runs. Checks that the
+ * VM has no disk, VNC answers {@code RFB 003.008}, a swtpm process serves it, Secure Boot is on (Secure Boot
+ * OVMF, SMM, enrolled Microsoft keys in its NVRAM) and every Hyper-V enlightenment the profile chose for
+ * this host was accepted.
  */
 class RealQemuWindowsProfileTest {
+    private static boolean contains(byte[] haystack, String needle) {
+        byte[] n = needle.getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = 0; i + n.length <= haystack.length; i++) {
+            for (int j = 0; j < n.length; j++) if (haystack[i + j] != n[j]) continue outer;
+            return true;
+        }
+        return false;
+    }
+
+    /** A swtpm process whose command line names this VM (libvirt puts the VM's UUID in its state directory). */
+    private static boolean swtpmRunsFor(String id) throws java.io.IOException {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                String cmd;
+                try {
+                    cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                } catch (java.io.IOException e) {
+                    continue; // gone meanwhile
+                }
+                if (cmd.contains("swtpm") && cmd.contains(id)) return true;
+            }
+        }
+        return false;
+    }
+
     @Test
     void secureBootTpmGuestStartsAndDeletesCleanly() throws Exception {
         String why = DaemonProbe.answers("qemu:///system", 10);
@@ -49,16 +78,31 @@ class RealQemuWindowsProfileTest {
             String live = hv.connection().call("read XML", c -> Domains.lookup(c, id).getXMLDesc(0));
             XmlDoc xml = XmlDoc.parse(live);
             assertEquals("yes", xml.string("/domain/os/loader/@secure"), "libvirt picked a Secure Boot firmware");
+            // Debian's firmware descriptors name OVMF_CODE_4M.ms.fd (Secure Boot build, Microsoft keys) or .secboot.fd
+            assertTrue(xml.string("/domain/os/loader").matches(".*\\.(ms|secboot)\\.fd"), "Secure Boot OVMF: " + xml.string("/domain/os/loader"));
+            assertEquals("on", xml.string("/domain/features/smm/@state"), "Secure Boot OVMF needs SMM");
             String nvram = xml.string("/domain/os/nvram");
             assertTrue(Files.exists(Path.of(nvram)), "NVRAM file " + nvram);
-            assertTrue(xml.exists("/domain/devices/tpm/backend[@type='emulator']"));
+            // Secure Boot is on when keys are enrolled: the per-VM variable store starts from the template with
+            // Microsoft's KEK and db (without a PK/KEK, OVMF boots in setup mode, i.e. without Secure Boot).
+            assertTrue(xml.string("/domain/os/nvram/@template").endsWith(".ms.fd"), "NVRAM template with enrolled keys: "
+                + xml.string("/domain/os/nvram/@template"));
+            assertTrue(contains(Files.readAllBytes(Path.of(nvram)), "Microsoft Corporation KEK CA"),
+                "the VM's NVRAM " + nvram + " holds the enrolled KEK");
+            assertTrue(xml.exists("/domain/devices/tpm[@model='tpm-crb']/backend[@type='emulator' and @version='2.0']"));
+            assertTrue(swtpmRunsFor(id), "a swtpm process serves the VM's TPM");
             assertTrue(xml.exists("/domain/features/hyperv/relaxed[@state='on']"));
+            // everything the profile turned on was accepted by libvirt and QEMU (the start above proves it)
+            for (String more : io.limiquantix.node.libvirt.internal.domain.HyperVFeatures.usable(
+                HyperVProbe.accepted(hv.capabilities().accelerator())))
+                assertTrue(xml.exists("/domain/features/hyperv/" + more + "[@state='on']"), "hyperv " + more + " in\n" + live);
+            assertEquals("", xml.string("/domain/devices/disk/source/@file"), "no OS disk: the firmware alone runs");
             ConsoleInfo console = hv.consoleInfo(id);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(console.host(), console.port()), 5000);
                 s.setSoTimeout(5000);
                 InputStream in = s.getInputStream();
-                assertTrue(new String(in.readNBytes(4), StandardCharsets.US_ASCII).startsWith("RFB "));
+                assertEquals("RFB 003.008\n", new String(in.readNBytes(12), StandardCharsets.US_ASCII), "VNC server banner");
             }
             hv.forceStopVm(id);
             hv.deleteVm(id);
