@@ -40,6 +40,8 @@ public record DiskSource(Kind kind, String path, Format format, String provider,
             }
             case NETWORK -> {
                 if (path != null) throw new InvalidArgumentException("path", "is not allowed for NETWORK sources");
+                // Found by HostileMessagesTest: provider was neither used nor checked here, so markup passed through.
+                if (provider != null) throw new InvalidArgumentException("provider", "is only allowed for VOLUME sources");
                 Checks.name("protocol", protocol);
                 volume(volume);
                 if (hosts.isEmpty()) throw new InvalidArgumentException("hosts", "at least one host:port is required");

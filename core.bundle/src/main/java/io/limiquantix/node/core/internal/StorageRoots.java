@@ -7,6 +7,7 @@ import io.limiquantix.node.api.VmSpec;
 import io.limiquantix.node.api.storage.DiskSource;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -55,7 +56,8 @@ final class StorageRoots {
         Path lexical = p.normalize();
         if (roots.stream().noneMatch(r -> lexical.startsWith(r) && !lexical.equals(r)))
             throw outside(field, value);
-        if (followLinks && realRoots.stream().noneMatch(r -> real(lexical).startsWith(r)))
+        Path real = followLinks ? real(lexical) : lexical;
+        if (followLinks && (real == null || realRoots.stream().noneMatch(r -> r != null && real.startsWith(r))))
             throw new InvalidArgumentException(field, "'" + value + "' resolves (through a symbolic link) to a file outside "
                 + describe());
     }
@@ -71,12 +73,21 @@ final class StorageRoots {
 
     /**
      * The path with every existing component's links resolved; the part that does not exist yet is kept as
-     * written. A disk file that does not exist yet is thereby judged by its directory.
+     * written. A disk file that does not exist yet is thereby judged by its directory. A link that points
+     * nowhere yet is judged by where it points (a file created through it would land there), and a link loop
+     * resolves to null, which no root contains. (Dangling links and loops were found by StorageRootsEscapeTest.)
      */
     static Path real(Path p) {
+        return real(p, 0);
+    }
+
+    private static final int MAX_LINKS = 40;
+
+    private static Path real(Path p, int links) {
+        if (links > MAX_LINKS) return null;
         Path existing = p;
         Path rest = null;
-        while (existing != null && !Files.exists(existing)) {
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
             Path name = existing.getFileName();
             rest = rest == null ? name : name.resolve(rest);
             existing = existing.getParent();
@@ -86,7 +97,16 @@ final class StorageRoots {
             Path r = existing.toRealPath();
             return rest == null ? r : r.resolve(rest).normalize();
         } catch (IOException e) {
-            return p;
+            // A component is a link whose target does not exist (or a loop): follow it by hand.
+            if (!Files.isSymbolicLink(existing)) return links == 0 ? p : null;
+            try {
+                Path target = Files.readSymbolicLink(existing);
+                Path parent = existing.getParent();
+                Path followed = target.isAbsolute() || parent == null ? target : parent.resolve(target);
+                return real(rest == null ? followed : followed.resolve(rest), links + 1);
+            } catch (IOException unreadable) {
+                return null;
+            }
         }
     }
 }
