@@ -7,7 +7,7 @@
 set -euo pipefail
 OUT=${1:-/var/lib/limiquantix/test-guest}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STAMP="payload-v3"
+STAMP="payload-v5"
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]; then
   exit 0
 fi

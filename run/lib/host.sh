@@ -29,8 +29,9 @@ NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 # nobody here wrote), and a one-node Ceph cluster for the RBD tests.
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
   qemu-block-extra swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils openssl
-  python3-grpcio python3-protobuf python3-grpc-tools
-  ceph-mon ceph-osd ceph-common librbd1 librados2)
+  python3-grpcio python3-protobuf python3-grpc-tools chromium
+  ceph-mon ceph-osd ceph-common librbd1 librados2
+  virtinst strace)
 
 # Without udev, /dev/kvm stays 0600 root. libvirt probes QEMU's capabilities as root (KVM visible) but
 # checks that cache as the QEMU user (KVM invisible), finds it "outdated" and reprobes on every call:

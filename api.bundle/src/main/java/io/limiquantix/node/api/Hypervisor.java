@@ -70,6 +70,39 @@ public interface Hypervisor {
     /** Migrates the VM to {@code targetUri} (a backend-specific URI of the destination host). */
     MigrationResult migrate(String vmId, String targetUri, MigrationOptions options, ProgressListener progress);
 
+    /**
+     * Asks the migration of the VM that is running now to stop; the {@code migrate} call then fails and the
+     * VM keeps running where it was. Returns false when no migration of the VM is in progress. Backends that
+     * cannot abort keep the default, which refuses with {@link UnsupportedFeatureException}.
+     *
+     * @since 1.1
+     */
+    default boolean abortMigration(String vmId) {
+        throw new UnsupportedFeatureException(Feature.LIVE_MIGRATION, "this backend cannot abort a migration");
+    }
+
+    /**
+     * What the host at {@code targetUri} (a migration destination) reports about the VM: how the node settles a
+     * migration that a crash interrupted. Throws {@link NotFoundException} when that host does not have the VM,
+     * {@link BackendUnavailableException} when it cannot be asked; backends without migration keep the default,
+     * which refuses with {@link UnsupportedFeatureException}.
+     *
+     * @since 1.1
+     */
+    default VmStatus statusAt(String targetUri, String vmId) {
+        throw new UnsupportedFeatureException(Feature.LIVE_MIGRATION, "this backend cannot ask another host about a VM");
+    }
+
     /** Delivers this backend's VM events to the listener until the subscription is closed. */
     Subscription subscribe(VmEventListener listener);
+
+    /**
+     * Counters of every VM this backend holds (CPU time, memory, disk and network I/O), read in one sweep.
+     * Backends that cannot do this keep the default, which refuses with {@link UnsupportedFeatureException}.
+     *
+     * @since 1.1
+     */
+    default List<VmStats> stats() {
+        throw new UnsupportedFeatureException(null, "this backend does not report VM statistics");
+    }
 }

@@ -69,6 +69,27 @@ public interface NodeService {
 
     MigrationResult migrate(String vm, String targetUri, MigrationOptions options, ProgressListener progress);
 
+    /**
+     * Asks the migration of the VM that runs now to stop (the {@code migrate} call then fails and the VM keeps
+     * running on this node). Returns false when no migration of the VM is in progress.
+     *
+     * @since 1.1
+     */
+    default boolean abortMigration(String vm) {
+        throw new io.limiquantix.node.api.UnsupportedFeatureException(io.limiquantix.node.api.Feature.LIVE_MIGRATION,
+            "this node cannot abort a migration");
+    }
+
     /** VM and backend events from every backend, plus the node's own (adoption, missing VMs). */
     Subscription subscribe(VmEventListener listener);
+
+    /**
+     * Counters of every VM (CPU time, memory, disk and network I/O), one bulk sweep per registered backend, the
+     * backends asked in parallel. Never fails because one backend does: its entry says why it reported nothing.
+     *
+     * @since 1.1
+     */
+    default List<BackendStats> stats() {
+        throw new io.limiquantix.node.api.UnsupportedFeatureException(null, "this node does not collect VM statistics");
+    }
 }

@@ -112,5 +112,11 @@ final class DefaultBackend implements ConfigurationListener {
 
     void close() {
         worker.shutdownNow();
+        try {
+            // No thread of this bundle may outlive its stop (it would keep the bundle's class loader alive).
+            worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

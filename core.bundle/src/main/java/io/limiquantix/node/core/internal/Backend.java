@@ -30,6 +30,8 @@ final class Backend {
     private CompletableFuture<HypervisorCapabilities> capabilities;
     private long capabilitiesAsked;
     private CompletableFuture<BackendHealth> health;
+    /** Set once a health answer of this registration was healthy: from then on calls no longer wait for it. */
+    private volatile boolean arrived;
 
     Backend(String name, String type, int ranking, long serviceId, Hypervisor hypervisor, BoundedCalls calls) {
         this.name = name;
@@ -46,8 +48,7 @@ final class Backend {
         long now = System.nanoTime();
         if (capabilities != null) {
             if (!capabilities.isDone()) return capabilities;
-            boolean capable = !capabilities.isCompletedExceptionally() && capabilities.getNow(null) != null
-                && capabilities.getNow(null).capable();
+            boolean capable = isCapable(capabilities);
             long ageMs = (now - capabilitiesAsked) / 1_000_000;
             if (ageMs < (capable ? CAPABLE_TTL_MS : RECHECK_MS)) return capabilities;
         }
@@ -100,11 +101,38 @@ final class Backend {
         return health;
     }
 
+    /**
+     * Whether this registration has answered healthy at least once. A backend registers before it has
+     * connected (libvirt connects in the background); until it has arrived, calls for its VMs are parked
+     * like calls for an absent backend (see {@link BackendRegistry#whenReady}).
+     */
+    boolean arrived() {
+        return arrived;
+    }
+
+    /** Records a health answer; a healthy one means the backend has arrived. */
+    boolean noteHealth(BackendHealth h) {
+        if (h != null && h.isHealthy() && !arrived) {
+            synchronized (this) {
+                arrived = true;
+                // A "not capable" answer given while it was still connecting is stale now: ask again at once
+                // rather than after RECHECK_MS, so placement and readiness see the backend as soon as it is up.
+                if (capabilities != null && capabilities.isDone() && !isCapable(capabilities)) capabilities = null;
+            }
+        }
+        return arrived;
+    }
+
+    private static boolean isCapable(CompletableFuture<HypervisorCapabilities> f) {
+        return !f.isCompletedExceptionally() && f.getNow(null) != null && f.getNow(null).capable();
+    }
+
     /** Never throws: a health call that throws or hangs means the backend is not healthy. */
     BackendHealth health() {
         CompletableFuture<BackendHealth> call = startHealth();
         try {
             BackendHealth h = calls.await("health of backend " + name, call);
+            noteHealth(h);
             return h == null ? BackendHealth.unavailable("backend reported no health") : h;
         } catch (HypervisorException e) {
             return BackendHealth.unavailable("health check failed: " + e.getMessage());

@@ -30,7 +30,7 @@ final class BackendLifecycle implements BackendRegistry.Listener, AutoCloseable 
     /** The registration each active service id stands for; a retry for a replaced one is dropped. */
     private final Map<Long, Backend> active = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "lq-reconcile-retry");
+        Thread t = OwnThreads.daemon(r, "lq-reconcile-retry");
         t.setDaemon(true);
         return t;
     });

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -23,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>OSGi-free on purpose: {@link BackendTracker} feeds it from service events, tests feed it directly.
  */
-final class BackendRegistry {
+final class BackendRegistry implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BackendRegistry.class.getName());
 
     /** Told when a backend becomes active for its name or stops being active. Called without locks held. */
@@ -36,7 +39,12 @@ final class BackendRegistry {
     private static final Comparator<Backend> PREFERENCE =
         Comparator.comparingInt(Backend::ranking).reversed().thenComparingLong(Backend::serviceId);
 
+    /** How often a parked call asks an arriving backend whether it has connected yet. */
+    static final long ARRIVAL_POLL_MS = 20;
+
     private final BoundedCalls calls;
+    /** Re-asks arriving backends' health for parked calls; its one thread exists only while it has work. */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor arrivals;
     private final Object lock = new Object();
     private final Map<String, Backend> active = new HashMap<>();
     private final List<Backend> standby = new ArrayList<>();
@@ -51,6 +59,14 @@ final class BackendRegistry {
 
     BackendRegistry(BoundedCalls calls) {
         this.calls = calls;
+        this.arrivals = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = OwnThreads.daemon(r, "lq-backend-arrival");
+            t.setDaemon(true);
+            return t;
+        });
+        arrivals.setKeepAliveTime(10, TimeUnit.SECONDS);
+        arrivals.allowCoreThreadTimeOut(true);
+        arrivals.setRemoveOnCancelPolicy(true);
     }
 
     void setListener(Listener l) {
@@ -163,6 +179,90 @@ final class BackendRegistry {
             result.completeExceptionally(t instanceof TimeoutException ? away(name, wait) : t);
         });
         return result;
+    }
+
+    /**
+     * Completes with the named backend once it is present <em>and has arrived</em> (answered healthy once
+     * since it registered), or after {@code wait} in total. A backend registers before it has connected
+     * (libvirt connects, and decides its accelerator, in the background), so a call that meets a freshly
+     * registered backend waits for it like a call for an absent one instead of failing with "not connected".
+     * When the wait ends while the backend is present but has not arrived, the call goes ahead and gets the
+     * backend's own answer (typically BackendUnavailableException saying why it cannot connect). A backend
+     * that has arrived once is not waited for again within that registration: a later loss of its
+     * connection fails calls at once, as the backend reports it.
+     */
+    CompletableFuture<Backend> whenReady(String name, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        return whenPresent(name, wait).thenCompose(b -> arrival(b, name, deadline));
+    }
+
+    private CompletableFuture<Backend> arrival(Backend b, String name, long deadline) {
+        if (b.arrived()) return CompletableFuture.completedFuture(b);
+        CompletableFuture<Backend> f = new CompletableFuture<>();
+        long left = deadline - System.nanoTime();
+        // A health call that hangs must not hold the caller past its wait. The timer is cancelled as soon
+        // as the call goes ahead, so nothing here keeps a departed backend (and its bundle) reachable.
+        if (left > 0) {
+            try {
+                java.util.concurrent.ScheduledFuture<?> timer = arrivals.schedule(() -> f.complete(b), left, TimeUnit.NANOSECONDS);
+                f.whenComplete((v, t) -> timer.cancel(false));
+            } catch (RejectedExecutionException closed) {
+                f.complete(b);
+            }
+        }
+        pollArrival(b, name, deadline, f);
+        return f;
+    }
+
+    private void pollArrival(Backend b, String name, long deadline, CompletableFuture<Backend> f) {
+        if (f.isDone()) return;
+        long left = deadline - System.nanoTime();
+        if (!isActive(b)) {
+            // It left again before arriving: wait for whatever registers under the name next.
+            if (left <= 0) {
+                f.completeExceptionally(away(name, Duration.ZERO));
+                return;
+            }
+            whenPresent(name, Duration.ofNanos(left)).thenCompose(next -> arrival(next, name, deadline))
+                .whenComplete((next, t) -> {
+                    if (t != null) f.completeExceptionally(VmOperationLanes.unwrap(t));
+                    else f.complete(next);
+                });
+            return;
+        }
+        if (left <= 0) {
+            f.complete(b);
+            return;
+        }
+        b.startHealth().whenComplete((h, t) -> {
+            if (t == null && b.noteHealth(h)) f.complete(b);
+            else if (!schedule(() -> pollArrival(b, name, deadline, f), ARRIVAL_POLL_MS, TimeUnit.MILLISECONDS)) f.complete(b);
+        });
+    }
+
+    private boolean schedule(Runnable r, long delay, TimeUnit unit) {
+        try {
+            arrivals.schedule(r, delay, unit);
+            return true;
+        } catch (RejectedExecutionException closed) {
+            return false;
+        }
+    }
+
+    /** Whether {@code b} is still the registration serving its name. */
+    boolean isCurrent(Backend b) {
+        return isActive(b);
+    }
+
+    private boolean isActive(Backend b) {
+        synchronized (lock) {
+            return active.get(b.name()) == b;
+        }
+    }
+
+    @Override
+    public void close() {
+        arrivals.shutdownNow();
     }
 
     /** How many calls are parked, per backend name; for the console and tests. */

@@ -30,7 +30,7 @@ final class BoundedCalls implements AutoCloseable {
         this.bound = bound;
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(0, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "lq-backend-query-" + n.incrementAndGet());
+            Thread t = OwnThreads.daemon(r, "lq-backend-query-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

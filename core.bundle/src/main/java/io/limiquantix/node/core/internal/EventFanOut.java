@@ -34,7 +34,7 @@ final class EventFanOut implements AutoCloseable {
     EventFanOut() {
         AtomicInteger n = new AtomicInteger();
         delivery = new ThreadPoolExecutor(0, 32, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "lq-event-delivery-" + n.incrementAndGet());
+            Thread t = OwnThreads.daemon(r, "lq-event-delivery-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

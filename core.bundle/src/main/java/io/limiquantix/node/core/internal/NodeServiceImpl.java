@@ -57,6 +57,7 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
     private final VmCreation creation;
     private final StorageRoots roots;
     private final BackendLifecycle lifecycle;
+    private final MigrationHandover handover;
 
     NodeServiceImpl(NodeConfig config, VmLedger ledger) {
         this(config, ledger, QUERY_BOUND);
@@ -74,6 +75,8 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         this.creation = new VmCreation(ledger, registry, new RequirementDeriver(providers::volumeProvider),
             new PlacementPolicy(), roots, providers, decisions, lanes);
         this.lifecycle = new BackendLifecycle(ledger, reconciler, events, lanes);
+        this.handover = new MigrationHandover(ledger, registry, events);
+        reconciler.setHandover(handover);
         reportInterrupted();
         registry.setListener(lifecycle);
     }
@@ -120,9 +123,12 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         List<Backend> all = registry.all();
         all.forEach(Backend::startHealth);
         for (Backend b : all) {
+            // Health first: a backend's first healthy answer makes a stale "not connected yet" capability
+            // answer be asked again (see Backend.noteHealth).
+            io.limiquantix.node.api.BackendHealth health = b.health();
             HypervisorCapabilities caps = b.capabilities();
             String type = b.type().isBlank() ? caps.backendType() : b.type();
-            out.add(new BackendView(b.name(), type, b.ranking(), b.serviceId(), caps, b.health(),
+            out.add(new BackendView(b.name(), type, b.ranking(), b.serviceId(), caps, health,
                 ledger.ofBackend(b.name()).size()));
         }
         return out;
@@ -274,16 +280,34 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         });
     }
 
-    /** After a migration the VM belongs to the target node, which adopts it; this node lets go of it. */
+    /**
+     * The ledger hands the VM over ({@link MigrationHandover}): marked {@code migrate->target} before the backend
+     * starts, recorded where it runs afterwards (another backend of this node, or handed to the target's node);
+     * a failure clears the marker and the VM stays here.
+     */
     @Override
     public MigrationResult migrate(String vm, String targetUri, MigrationOptions options, ProgressListener progress) {
+        if (targetUri == null || targetUri.isBlank()) throw new InvalidArgumentException("targetUri", "is required");
         MigrationOptions o = options == null ? MigrationOptions.liveDefaults() : options;
         ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         return operate(vm, "migrate", (h, id) -> {
+            String source = ledger.get(id).map(VmEntry::backend).orElse("");
+            handover.begin(id, targetUri);
             MigrationResult r = h.migrate(id, targetUri, o, p);
-            forget(id);
+            handover.completed(id, source, targetUri);
             return r;
         });
+    }
+
+    /** Not queued in the VM's lane: the migration it stops holds that lane. */
+    @Override
+    public boolean abortMigration(String vm) {
+        return read(vm, Hypervisor::abortMigration);
+    }
+
+    @Override
+    public List<io.limiquantix.node.runtime.BackendStats> stats() {
+        return StatsCollector.collect(registry.all());
     }
 
     @Override
@@ -308,9 +332,29 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         String id = ledger.resolve(vm).id();
         return VmOperationLanes.await(lanes.submit(id, () -> {
             VmEntry current = ledger.get(id).orElseThrow(() -> new NotFoundException("VM " + vm + " was deleted"));
-            return registry.whenPresent(current.backend(), config.backendWait())
-                .thenApplyAsync(b -> marked(id, operation, b, call), lanes.executor());
+            return attempt(id, operation, current.backend(), call, System.nanoTime() + config.backendWait().toNanos());
         }));
+    }
+
+    /**
+     * One try of an operation on the backend's current registration. A registration that left while the
+     * call ran (its bundle is being stopped or swapped) answers BackendUnavailableException — retryable by
+     * contract — and the call is then parked again for the next registration, within the same wait.
+     */
+    private <T> CompletableFuture<T> attempt(String id, String operation, String backend, BiFunction<Hypervisor, String, T> call,
+                                             long deadline) {
+        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        return registry.whenReady(backend, left).thenComposeAsync(b -> {
+            try {
+                return CompletableFuture.completedFuture(marked(id, operation, b, call));
+            } catch (BackendUnavailableException e) {
+                if (!registry.isCurrent(b) && System.nanoTime() < deadline) {
+                    LOG.log(Level.DEBUG, operation + " of VM " + id + " met backend " + b.name() + " leaving; waiting for its return");
+                    return attempt(id, operation, backend, call, deadline);
+                }
+                throw e;
+            }
+        }, lanes.executor());
     }
 
     private <T> T marked(String id, String operation, Backend b, BiFunction<Hypervisor, String, T> call) {
@@ -333,11 +377,18 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
     /** Reads wait for the backend like operations but do not queue behind them (a console during a migration). */
     private <T> T read(String vm, BiFunction<Hypervisor, String, T> call) {
         VmEntry e = ledger.resolve(vm);
-        Backend b = VmOperationLanes.await(registry.whenPresent(e.backend(), config.backendWait()));
-        try {
-            return call.apply(b.hypervisor(), e.id());
-        } catch (RuntimeException ex) {
-            throw BoundedCalls.asHypervisorException("call on backend " + b.name(), ex);
+        long deadline = System.nanoTime() + config.backendWait().toNanos();
+        while (true) {
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            Backend b = VmOperationLanes.await(registry.whenReady(e.backend(), left));
+            try {
+                return call.apply(b.hypervisor(), e.id());
+            } catch (BackendUnavailableException ex) {
+                // The registration left while answering (see attempt): ask its successor.
+                if (registry.isCurrent(b) || System.nanoTime() >= deadline) throw ex;
+            } catch (RuntimeException ex) {
+                throw BoundedCalls.asHypervisorException("call on backend " + b.name(), ex);
+            }
         }
     }
 
@@ -382,6 +433,7 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         lifecycle.close();
         lanes.close();
         events.close();
+        registry.close();
         calls.close();
     }
 }

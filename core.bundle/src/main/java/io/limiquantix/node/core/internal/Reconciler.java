@@ -30,11 +30,17 @@ final class Reconciler {
     private final EventFanOut events;
     /** Ids whose pending operation was found in the ledger at start: interrupted, not in flight. */
     private final Set<String> interrupted;
+    /** Settles interrupted migrations from both hosts' answers; null: markers stay until an operator acts. */
+    private volatile MigrationHandover handover;
 
     Reconciler(VmLedger ledger, EventFanOut events, Set<String> interrupted) {
         this.ledger = ledger;
         this.events = events;
         this.interrupted = interrupted;
+    }
+
+    void setHandover(MigrationHandover handover) {
+        this.handover = handover;
     }
 
     /** Returns false when the backend could not list its VMs; the ledger is then left as it was. */
@@ -63,6 +69,7 @@ final class Reconciler {
                 LOG.log(Level.WARNING, "VM " + s.id() + " is reported by backend " + b.name() + " but the ledger gives it"
                     + " to backend " + e.backend() + "; the ledger is left as it is (two backends may share a hypervisor)");
             } else {
+                if (settleMigration(b, e, s)) continue;
                 settleInterrupted(e, true);
                 ledger.recordState(s.id(), s.state(), s.reason());
             }
@@ -70,6 +77,10 @@ final class Reconciler {
         for (VmEntry e : ledger.ofBackend(b.name())) {
             if (byId.containsKey(e.id()) || e.createdAt().isAfter(started)) continue;
             if (e.pendingOperation() != null && !interrupted.contains(e.id())) continue;
+            if (MigrationHandover.target(e.pendingOperation()) != null) {
+                settleMigration(b, e, null);
+                continue;
+            }
             if (settleInterrupted(e, false)) continue;
             if (e.lastKnownState() == VmState.MISSING) continue;
             ledger.recordState(e.id(), VmState.MISSING, "backend " + b.name() + " does not report this VM");
@@ -117,6 +128,24 @@ final class Reconciler {
             LOG.log(Level.ERROR, "cannot settle the interrupted '" + op + "' of VM " + e.id() + ": " + ex.getMessage());
         }
         return false;
+    }
+
+    /**
+     * An interrupted migration ({@code migrate->target} marker) is settled from what both hosts report
+     * ({@link MigrationHandover#settle}). Returns true when the VM left this backend.
+     */
+    private boolean settleMigration(Backend b, VmEntry e, VmStatus onSource) {
+        MigrationHandover h = handover;
+        if (h == null || MigrationHandover.target(e.pendingOperation()) == null || !interrupted.contains(e.id())) return false;
+        try {
+            MigrationHandover.Owner owner = h.settle(b, e, onSource);
+            // UNKNOWN keeps the VM among the interrupted ones: the next reconciliation asks both hosts again
+            if (owner != MigrationHandover.Owner.UNKNOWN) interrupted.remove(e.id());
+            return owner == MigrationHandover.Owner.TARGET;
+        } catch (HypervisorException ex) {
+            LOG.log(Level.ERROR, "cannot settle the interrupted migration of VM " + e.id() + ": " + ex.getMessage());
+            return false;
+        }
     }
 
     /** A backend event: keeps the ledger's last known state current and passes the event on. */

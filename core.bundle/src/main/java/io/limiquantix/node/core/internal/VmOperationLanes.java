@@ -38,7 +38,7 @@ final class VmOperationLanes implements AutoCloseable {
     VmOperationLanes(int threads) {
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "lq-vm-operation-" + n.incrementAndGet());
+            Thread t = OwnThreads.daemon(r, "lq-vm-operation-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

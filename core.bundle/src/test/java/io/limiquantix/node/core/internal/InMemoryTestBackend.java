@@ -221,10 +221,26 @@ final class InMemoryTestBackend implements Hypervisor {
         vm(vmId);
     }
 
+    /** Other "hosts" by target URI: a migration there moves the VM into that backend's map. */
+    final Map<String, InMemoryTestBackend> hosts = new ConcurrentHashMap<>();
+    /** When set, migrate() throws it and leaves the VM here (a failed or aborted migration). */
+    volatile HypervisorException migrateFailure;
+
     @Override
     public MigrationResult migrate(String vmId, String targetUri, MigrationOptions options, ProgressListener progress) {
+        VmStatus s = vm(vmId);
+        if (migrateFailure != null) throw migrateFailure;
         vms.remove(vmId);
+        InMemoryTestBackend there = hosts.get(targetUri);
+        if (there != null) there.vms.put(vmId, s);
         return new MigrationResult(vmId, targetUri, Duration.ZERO, null, 0);
+    }
+
+    @Override
+    public VmStatus statusAt(String targetUri, String vmId) {
+        InMemoryTestBackend there = hosts.get(targetUri);
+        if (there == null) throw new io.limiquantix.node.api.BackendUnavailableException("cannot reach " + targetUri, null);
+        return there.status(vmId);
     }
 
     @Override

@@ -23,9 +23,11 @@ public class Activator extends DependencyActivatorBase {
     private final EventLoop eventLoop = new EventLoop();
     private Backends backends;
     private DefaultBackends defaults;
+    private io.limiquantix.node.libvirt.internal.storage.LocalVolumes localVolumes;
 
     @Override
     public void init(BundleContext context, DependencyManager dm) {
+        long t0 = System.nanoTime();
         try {
             // Must run before any connection opens, or libvirt delivers no events on it.
             eventLoop.start();
@@ -33,6 +35,11 @@ public class Activator extends DependencyActivatorBase {
             LOG.log(Level.SEVERE, "libvirt is not usable from this JVM (is libvirt0 installed?); no libvirt backend is registered", e);
             return;
         }
+        // The KVM verdict outlives this revision of the bundle (and the node) in the node's data directory,
+        // so neither a swap nor a restart runs the 3 s probe guest again while the host is unchanged.
+        String data = context.getProperty("limiquantix.data");
+        io.limiquantix.node.libvirt.internal.backend.KvmProbe.storeVerdictsIn(
+            java.nio.file.Path.of(data == null || data.isBlank() ? "data" : data.trim()));
         // The cephx keys of rbd disks come from the storage bundles' lookup services (optional, any number).
         CephSecrets secrets = new CephSecrets();
         dm.add(createComponent()
@@ -52,12 +59,38 @@ public class Activator extends DependencyActivatorBase {
             .add(createServiceDependency().setService(ConfigurationAdmin.class).setRequired(false)
                 .setCallbacks("configAdminAdded", "configAdminRemoved")));
         defaults.start();
+        // The 'local' volume provider: a libvirt directory pool (configuration PID io.limiquantix.node.libvirt.local).
+        localVolumes = new io.limiquantix.node.libvirt.internal.storage.LocalVolumes(dm,
+            context.getProperty(io.limiquantix.node.libvirt.internal.storage.LocalPoolConfig.ROOTS_PROPERTY),
+            context.getProperty(io.limiquantix.node.libvirt.internal.storage.LocalVolumes.DISABLE_PROPERTY));
+        Hashtable<String, Object> localProps = new Hashtable<>();
+        localProps.put(Constants.SERVICE_PID, io.limiquantix.node.libvirt.internal.storage.LocalPoolConfig.PID);
+        dm.add(createComponent().setInterface(org.osgi.service.cm.ManagedService.class.getName(), localProps).setImplementation(localVolumes));
+        LOG.info("libvirt bundle started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    @Override
+    public void stop(BundleContext context) throws Exception {
+        try {
+            super.stop(context); // destroy(), then DM removes the components (their last callbacks)
+        } finally {
+            int forgotten = DmCaches.forget(Activator.class.getClassLoader());
+            LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from Dependency Manager's method cache");
+        }
     }
 
     @Override
     public void destroy(BundleContext context, DependencyManager dm) {
+        long t0 = System.nanoTime();
         if (defaults != null) defaults.close();
         if (backends != null) backends.stopAll();
+        if (localVolumes != null) localVolumes.close();
+        long t1 = System.nanoTime();
         eventLoop.stop();
+        io.limiquantix.node.libvirt.internal.backend.BulkStats.unbind();
+        int forgotten = JnaCaches.forget(Activator.class.getClassLoader());
+        LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from JNA's caches");
+        LOG.info("libvirt bundle stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms (backends closed in "
+            + (t1 - t0) / 1_000_000 + " ms); its VMs are untouched");
     }
 }

@@ -185,5 +185,12 @@ final class DefaultBackends implements ConfigurationListener {
         synchronized (this) {
             active = false;
         }
+        try {
+            // The worker may be inside a daemon probe (bounded, and interrupted now): wait for it so that no
+            // thread of this bundle outlives its stop.
+            if (!worker.awaitTermination(5, TimeUnit.SECONDS)) LOG.warning("the libvirt defaults thread did not end within 5 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -65,6 +65,23 @@ class OsgiSmokeIT {
             Object caps = call(hv, "capabilities");
             assertEquals(true, call(caps, "capable"), String.valueOf(caps));
             ctx.ungetService(test);
+            // the 'local' volume provider is registered with its defaults (nothing done in libvirt until used)
+            eventually(() -> localVolumes(ctx) != null, () -> "no 'local' VolumeProvider service");
+            {
+                ServiceReference<?>[] cas0 = ctx.getAllServiceReferences("org.osgi.service.cm.ConfigurationAdmin", null);
+                Object ca0 = ctx.getService(cas0[0]);
+                Object localCfg = ca0.getClass().getMethod("getConfiguration", String.class, String.class)
+                    .invoke(ca0, "io.limiquantix.node.libvirt.local", "?");
+                Hashtable<String, Object> lp = new Hashtable<>();
+                lp.put("pool", "lq-smoke-pool");
+                localCfg.getClass().getMethod("update", java.util.Dictionary.class).invoke(localCfg, lp);
+                eventually(() -> localVolumes(ctx) != null && "lq-smoke-pool".equals(localVolumes(ctx).getProperty("limiquantix.volume.pool")),
+                    () -> "the 'local' provider did not follow its configuration: " + (localVolumes(ctx) == null ? null
+                        : localVolumes(ctx).getProperty("limiquantix.volume.pool")));
+                localCfg.getClass().getMethod("delete").invoke(localCfg);
+                eventually(() -> localVolumes(ctx) != null && "limiquantix-local".equals(localVolumes(ctx).getProperty("limiquantix.volume.pool")),
+                    () -> "the 'local' provider did not return to its defaults");
+            }
 
             // a factory configuration replaces the defaults
             // getAll…: the test's class space has no org.osgi.service.cm, so class-space filtering would hide it
@@ -90,6 +107,7 @@ class OsgiSmokeIT {
 
             libvirt.stop();
             assertTrue(backends(ctx).isEmpty(), "services left after stop: " + backends(ctx).keySet());
+            assertTrue(localVolumes(ctx) == null, "the 'local' VolumeProvider is left after stop");
             // The event loop, delivery and defaults threads end at once. A connector thread blocked inside a
             // libvirt call cannot be interrupted; it ends when libvirtd answers (slow on the CI host, where
             // libvirtd re-probes QEMU for up to ~80 s), sees the backend closed and disposes its connection.
@@ -150,6 +168,16 @@ class OsgiSmokeIT {
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) fail(failure.get());
             Thread.sleep(50);
+        }
+    }
+
+    private static ServiceReference<?> localVolumes(org.osgi.framework.BundleContext ctx) {
+        try {
+            ServiceReference<?>[] refs = ctx.getAllServiceReferences("io.limiquantix.node.api.storage.VolumeProvider",
+                "(limiquantix.volume.provider=local)");
+            return refs == null || refs.length == 0 ? null : refs[0];
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -21,7 +21,7 @@ public final class Activator extends DependencyActivatorBase {
         props.put(Constants.SERVICE_PID, RpcConfig.PID);
         dm.add(createComponent()
             .setInterface(ManagedService.class.getName(), props)
-            .setImplementation(new RpcLifecycle(context::getProperty, gateway -> HttpFrontEnd.open(context, gateway)))
+            .setImplementation(new RpcLifecycle(context::getProperty, (gateway, consoles) -> HttpFrontEnd.open(context, gateway, consoles)))
             .add(createServiceDependency().setService(NodeService.class).setRequired(true)));
     }
 

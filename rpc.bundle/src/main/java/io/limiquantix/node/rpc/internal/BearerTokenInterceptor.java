@@ -24,7 +24,9 @@ final class BearerTokenInterceptor implements ServerInterceptor {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String why = token.refusal(headers.get(AUTHORIZATION));
         if (why != null) return refuse(call, why);
-        return next.startCall(call, headers);
+        // Who called, for audit logs (CallerIdentity): the client certificate's subject over mutual TLS, else "token".
+        return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(CallerIdentity.KEY, CallerIdentity.of(call)),
+            call, headers, next);
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {

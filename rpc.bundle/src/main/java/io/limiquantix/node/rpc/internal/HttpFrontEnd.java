@@ -33,6 +33,11 @@ final class HttpFrontEnd implements AutoCloseable {
 
     private final BundleContext context;
     private final JsonGateway gateway;
+    /** The console WebSocket proxy, served on the same runtimes as JSON (null: none). */
+    private final ConsoleProxy consoles;
+    private ServiceRegistration<?> consoleRegistration;
+    /** {@code /metrics} (Prometheus text), same runtimes and token as JSON. */
+    private ServiceRegistration<?> metricsRegistration;
     private final ServiceTracker<Object, Object> runtimes;
     /** The runtimes (a tracker's own list lacks the one being added while it is added). */
     private final java.util.Set<ServiceReference<Object>> known = new java.util.HashSet<>();
@@ -41,9 +46,10 @@ final class HttpFrontEnd implements AutoCloseable {
     private java.util.Set<Long> logged = java.util.Set.of();
     private boolean closed;
 
-    private HttpFrontEnd(BundleContext context, JsonGateway gateway) throws InvalidSyntaxException {
+    private HttpFrontEnd(BundleContext context, JsonGateway gateway, ConsoleProxy consoles) throws InvalidSyntaxException {
         this.context = context;
         this.gateway = gateway;
+        this.consoles = consoles;
         this.runtimes = new ServiceTracker<>(context, context.createFilter("(objectClass=" + RUNTIME + ")"),
             new ServiceTrackerCustomizer<>() {
                 @Override
@@ -72,13 +78,18 @@ final class HttpFrontEnd implements AutoCloseable {
 
     /** Serves {@code gateway} as JSON over HTTP; closing stops that and closes the gateway. */
     static AutoCloseable open(BundleContext context, JsonGateway gateway) {
+        return open(context, gateway, null);
+    }
+
+    /** The same, and the console WebSocket proxy ({@link ConsoleServlet}) on the same runtimes. */
+    static AutoCloseable open(BundleContext context, JsonGateway gateway, ConsoleProxy consoles) {
         if (!servletApi()) {
             LOG.log(Level.INFO, "JSON over HTTP not offered: jakarta.servlet 6 is not wired to this bundle (install "
                 + "org.apache.felix.http.servlet-api and org.apache.felix.http.jetty12 before it, or refresh it)");
             return gateway;
         }
         try {
-            HttpFrontEnd front = new HttpFrontEnd(context, gateway);
+            HttpFrontEnd front = new HttpFrontEnd(context, gateway, consoles);
             front.runtimes.open();
             front.update();
             return front;
@@ -124,6 +135,22 @@ final class HttpFrontEnd implements AutoCloseable {
         props.put("osgi.http.whiteboard.target", wanted);
         registration = context.registerService("jakarta.servlet.Servlet", JsonServlet.create(gateway), props);
         LOG.log(Level.INFO, "JSON over HTTP: POST " + JsonGateway.path("<Method>") + " on HTTP runtime " + wanted);
+        Hashtable<String, Object> mprops = new Hashtable<>();
+        mprops.put("osgi.http.whiteboard.servlet.pattern", MetricsServlet.PATH);
+        mprops.put("osgi.http.whiteboard.servlet.name", "limiquantix-node-metrics");
+        mprops.put("osgi.http.whiteboard.target", wanted);
+        metricsRegistration = context.registerService("jakarta.servlet.Servlet", MetricsServlet.create(gateway.token(), gateway.node()), mprops);
+        if (consoles != null && !ConsoleProxy.jettyWired()) {
+            LOG.log(Level.ERROR, "console WebSocket proxy not offered: it needs Felix HTTP Jetty 12 (org.eclipse.jetty.server, "
+                + ".io, .util, .ee10.servlet 12.x wired to this bundle; refresh it after installing org.apache.felix.http.jetty12)");
+        } else if (consoles != null) {
+            Hashtable<String, Object> cprops = new Hashtable<>();
+            cprops.put("osgi.http.whiteboard.servlet.pattern", ConsoleProxy.PREFIX + "/*");
+            cprops.put("osgi.http.whiteboard.servlet.name", "limiquantix-node-console");
+            cprops.put("osgi.http.whiteboard.target", wanted);
+            consoleRegistration = context.registerService("jakarta.servlet.Servlet", ConsoleServlet.create(consoles), cprops);
+            LOG.log(Level.INFO, "console WebSocket proxy: " + ConsoleProxy.WS_PATH + "?token=<ticket> on HTTP runtime " + wanted);
+        }
     }
 
     /**
@@ -166,6 +193,22 @@ final class HttpFrontEnd implements AutoCloseable {
     }
 
     private void unregister() {
+        if (metricsRegistration != null) {
+            try {
+                metricsRegistration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the bundle is stopping
+            }
+            metricsRegistration = null;
+        }
+        if (consoleRegistration != null) {
+            try {
+                consoleRegistration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the bundle is stopping
+            }
+            consoleRegistration = null;
+        }
         if (registration != null) {
             try {
                 registration.unregister();
@@ -184,6 +227,7 @@ final class HttpFrontEnd implements AutoCloseable {
             unregister();
         }
         runtimes.close();
+        if (consoles != null) consoles.closeAll();
         gateway.close();
     }
 }

@@ -68,6 +68,8 @@ final class JsonGateway implements AutoCloseable {
     }
 
     private final BearerToken token;
+    /** The node behind the service, for what is served beside the JSON API ({@code /metrics}); see {@link #withNode}. */
+    private volatile java.util.function.Supplier<io.limiquantix.node.runtime.NodeService> node = () -> null;
     private final int maxBytes;
     private final Map<String, MethodDescriptor<?, ?>> methods = new TreeMap<>();
     private final Server server;
@@ -86,6 +88,20 @@ final class JsonGateway implements AutoCloseable {
         server = InProcessServerBuilder.forName(name).directExecutor().maxInboundMessageSize(maxBytes)
             .addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().maxInboundMessageSize(Integer.MAX_VALUE).build();
+    }
+
+    /** Names the node behind the service, for {@code /metrics} (served with the same token). */
+    JsonGateway withNode(java.util.function.Supplier<io.limiquantix.node.runtime.NodeService> node) {
+        this.node = node;
+        return this;
+    }
+
+    java.util.function.Supplier<io.limiquantix.node.runtime.NodeService> node() {
+        return node;
+    }
+
+    BearerToken token() {
+        return token;
     }
 
     /** A request body: its declared length (-1 if not declared) and its bytes. */

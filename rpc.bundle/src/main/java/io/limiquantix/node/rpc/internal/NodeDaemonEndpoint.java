@@ -47,9 +47,16 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
     static final long MAX_STOP_TIMEOUT_SECONDS = 24 * 3600;
 
     private final Supplier<NodeService> node;
+    private final ConsoleTickets consoles;
 
     NodeDaemonEndpoint(Supplier<NodeService> node) {
+        this(node, new ConsoleTickets());
+    }
+
+    /** With the tickets the console WebSocket proxy redeems ({@code CreateConsoleSession}). */
+    NodeDaemonEndpoint(Supplier<NodeService> node, ConsoleTickets consoles) {
         this.node = node;
+        this.consoles = consoles;
     }
 
     @FunctionalInterface
@@ -221,6 +228,52 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
     @Override
     public void getConsole(VmRequest request, StreamObserver<ConsoleInfo> out) {
         unary(out, n -> ReplyMapper.console(n.consoleInfo(vm(request.getVm()))));
+    }
+
+    @Override
+    public void createConsoleSession(io.limiquantix.node.rpc.v1.CreateConsoleSessionRequest request,
+                                     StreamObserver<io.limiquantix.node.rpc.v1.ConsoleSession> out) {
+        unary(out, n -> {
+            ConsoleProxy.Session s = ConsoleProxy.issue(n, consoles, vm(request.getVm()));
+            return io.limiquantix.node.rpc.v1.ConsoleSession.newBuilder().setPath(s.path()).setToken(s.ticket().token())
+                .setExpiresAt(ReplyMapper.timestamp(s.ticket().expiresAt())).setVmId(s.ticket().vmId())
+                .setType(ProtoEnums.toProto(s.type(), "TYPE_", io.limiquantix.node.rpc.v1.GraphicsSpec.Type.class)).build();
+        });
+    }
+
+    @Override
+    public void readSerialConsole(io.limiquantix.node.rpc.v1.ReadSerialConsoleRequest request,
+                                  StreamObserver<io.limiquantix.node.rpc.v1.SerialConsoleChunk> out) {
+        unary(out, n -> SerialConsoleReader.read(n, vm(request.getVm()), request.getOffset(), request.getMaxBytes()));
+    }
+
+    // Bundle deployment (deploy.bundle's DeployService; DeployCalls is loaded only when these are called).
+    @Override
+    public void deployBundle(io.limiquantix.node.rpc.v1.DeployBundleRequest request,
+                             StreamObserver<io.limiquantix.node.rpc.v1.BundleInfo> out) {
+        unary(out, n -> deployCall(() -> DeployCalls.deploy(request)));
+    }
+
+    @Override
+    public void undeployBundle(io.limiquantix.node.rpc.v1.UndeployBundleRequest request,
+                               StreamObserver<io.limiquantix.node.rpc.v1.BundleInfo> out) {
+        unary(out, n -> deployCall(() -> DeployCalls.undeploy(request)));
+    }
+
+    @Override
+    public void listBundles(io.limiquantix.node.rpc.v1.ListBundlesRequest request,
+                            StreamObserver<io.limiquantix.node.rpc.v1.ListBundlesResponse> out) {
+        unary(out, n -> deployCall(DeployCalls::list));
+    }
+
+    /** The deploy API package is imported optionally: unwired, these calls are UNAVAILABLE, not a crash. */
+    private static <T> T deployCall(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (LinkageError e) {
+            throw io.grpc.Status.UNAVAILABLE.withDescription("bundle deployment is not available to the API bundle: " + e)
+                .asRuntimeException();
+        }
     }
 
     @Override

@@ -92,9 +92,22 @@ final class ReplyMapper {
     }
 
     static io.limiquantix.node.rpc.v1.OperationProgress progress(OperationProgress p) {
-        return io.limiquantix.node.rpc.v1.OperationProgress.newBuilder().setOperation(str(p.operation()))
+        io.limiquantix.node.rpc.v1.OperationProgress.Builder b = io.limiquantix.node.rpc.v1.OperationProgress.newBuilder()
+            .setOperation(str(p.operation()))
             .setPhase(str(p.phase())).setFraction(p.fraction()).setTotalBytes(p.totalBytes())
-            .setProcessedBytes(p.processedBytes()).setRemainingBytes(p.remainingBytes()).setDetail(p.detail()).build();
+            .setProcessedBytes(p.processedBytes()).setRemainingBytes(p.remainingBytes()).setDetail(p.detail());
+        if (p.migration() != null) b.setMigration(migrationStats(p.migration()));
+        return b.build();
+    }
+
+    static io.limiquantix.node.rpc.v1.MigrationStats migrationStats(io.limiquantix.node.api.MigrationStats m) {
+        io.limiquantix.node.rpc.v1.MigrationStats.Builder b = io.limiquantix.node.rpc.v1.MigrationStats.newBuilder()
+            .setIteration(m.iteration()).setDirtyRatePagesPerSec(m.dirtyRatePagesPerSec()).setPageSizeBytes(m.pageSizeBytes())
+            .setBandwidthBytesPerSec(m.bandwidthBytesPerSec()).setDiskTotalBytes(m.diskTotalBytes())
+            .setDiskProcessedBytes(m.diskProcessedBytes()).setDiskRemainingBytes(m.diskRemainingBytes())
+            .setThrottlePercent(m.throttlePercent()).setPostCopy(m.postCopy());
+        if (m.downtime() != null) b.setDowntimeMs(com.google.protobuf.UInt64Value.of(m.downtime().toMillis()));
+        return b.build();
     }
 
     static io.limiquantix.node.rpc.v1.MigrationResult migration(MigrationResult r) {

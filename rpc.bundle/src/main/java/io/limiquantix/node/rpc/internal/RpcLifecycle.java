@@ -19,25 +19,46 @@ final class RpcLifecycle implements ManagedService {
 
     /** Offers the JSON-over-HTTP gateway (Felix HTTP whiteboard); closing the result withdraws and closes it. */
     interface JsonPublisher {
-        AutoCloseable publish(JsonGateway gateway);
+        /** {@code consoles}: the console WebSocket proxy to serve beside the JSON API. */
+        AutoCloseable publish(JsonGateway gateway, ConsoleProxy consoles);
     }
 
     private final Function<String, String> framework;
     private final JsonPublisher json;
     private AutoCloseable published;
     private volatile NodeService node; // injected by Dependency Manager
+    /** Console tickets: issued by CreateConsoleSession (gRPC and JSON), redeemed by the console WebSocket. */
+    private final ConsoleTickets consoles;
     private Dictionary<String, ?> configuration;
     private boolean started;
     private RpcServer server;
     private RpcConfig running;
 
     RpcLifecycle(Function<String, String> framework) {
-        this(framework, gateway -> gateway);
+        this(framework, (gateway, consoles) -> gateway);
     }
 
     RpcLifecycle(Function<String, String> framework, JsonPublisher json) {
         this.framework = framework;
         this.json = json;
+        this.consoles = new ConsoleTickets(java.time.Clock.systemUTC(), ticketLifetime(framework));
+    }
+
+    /** Framework property {@value #TICKET_SECONDS}: how long a console ticket may wait to be used (1 to 600 s, default 30). */
+    static final String TICKET_SECONDS = "limiquantix.rpc.consoleTicketSeconds";
+
+    static java.time.Duration ticketLifetime(Function<String, String> framework) {
+        String v = framework.apply(TICKET_SECONDS);
+        if (v == null || v.isBlank()) return ConsoleTickets.DEFAULT_LIFETIME;
+        try {
+            int seconds = Integer.parseInt(v.strip());
+            if (seconds >= 1 && seconds <= 600) return java.time.Duration.ofSeconds(seconds);
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        LOG.log(Level.ERROR, TICKET_SECONDS + "=" + v + " refused (1 to 600 seconds); console tickets last "
+            + ConsoleTickets.DEFAULT_LIFETIME.toSeconds() + " s");
+        return ConsoleTickets.DEFAULT_LIFETIME;
     }
 
     synchronized void start() {
@@ -76,7 +97,7 @@ final class RpcLifecycle implements ManagedService {
         String token;
         try {
             token = TokenFile.loadOrCreate(config.tokenFile());
-            server = RpcServer.start(config, RpcServer.service(() -> node, token));
+            server = RpcServer.start(config, RpcServer.service(() -> node, token, consoles));
             running = config;
             LOG.log(Level.INFO, "gRPC API listening on " + config.bind().getHostAddress() + ":" + server.port()
                 + (config.mutualTls() ? " with mutual TLS" : " (plaintext, loopback only)") + "; token in " + config.tokenFile());
@@ -87,7 +108,8 @@ final class RpcLifecycle implements ManagedService {
         }
         // The same service, token and size limit as JSON over HTTP, served where the HTTP runtime listens.
         try {
-            published = json.publish(new JsonGateway(RpcServer.service(() -> node, token), token, config.maxMessageBytes()));
+            published = json.publish(new JsonGateway(RpcServer.service(() -> node, token, consoles), token,
+                config.maxMessageBytes()).withNode(() -> node), new ConsoleProxy(() -> node, consoles));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.ERROR, "JSON over HTTP not offered: " + e.getMessage(), e);
         }

@@ -48,6 +48,11 @@ final class RpcServer implements AutoCloseable {
         return ServerInterceptors.intercept(new NodeDaemonEndpoint(node), new BearerTokenInterceptor(token));
     }
 
+    /** The same, issuing console tickets from {@code consoles} (which the console WebSocket proxy redeems). */
+    static ServerServiceDefinition service(Supplier<NodeService> node, String token, ConsoleTickets consoles) {
+        return ServerInterceptors.intercept(new NodeDaemonEndpoint(node, consoles), new BearerTokenInterceptor(token));
+    }
+
     static RpcServer start(RpcConfig config, ServerServiceDefinition service) throws IOException {
         ServerCredentials credentials = config.mutualTls()
             ? TlsServerCredentials.newBuilder()

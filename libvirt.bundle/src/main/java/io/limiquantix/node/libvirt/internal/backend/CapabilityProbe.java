@@ -81,7 +81,7 @@ final class CapabilityProbe {
             Feature.FILE_DISK, Feature.VIRTIO_DISK, Feature.SATA_DISK, Feature.SCSI_DISK, Feature.DISK_HOTPLUG,
             Feature.VIRTUAL_NETWORK, Feature.BRIDGE_NETWORK, Feature.VNC_CONSOLE, Feature.SERIAL_CONSOLE,
             Feature.PAUSE, Feature.REBOOT, Feature.SNAPSHOT_INTERNAL, Feature.SNAPSHOT_EXTERNAL, Feature.SNAPSHOT_MEMORY,
-            Feature.LIVE_MIGRATION, Feature.STORAGE_MIGRATION);
+            Feature.LIVE_MIGRATION, Feature.OFFLINE_MIGRATION, Feature.STORAGE_MIGRATION);
         // For a remote URI this node cannot see the host's files: claim only what needs nothing extra.
         if (!local) return f;
         if (Files.exists(files.ovmf())) f.add(Feature.UEFI_FIRMWARE);

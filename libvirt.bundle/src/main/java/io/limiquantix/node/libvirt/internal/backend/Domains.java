@@ -31,6 +31,20 @@ final class Domains {
         return value;
     }
 
+    /**
+     * Releases a domain handle now instead of at its finalization. Each handle holds a reference on its
+     * connection, so handles left to the garbage collector keep a closed connection's socket open (seen when
+     * the bundle is swapped under load). Never fails.
+     */
+    static void free(Domain d) {
+        if (d == null) return;
+        try {
+            d.free();
+        } catch (LibvirtException | RuntimeException e) {
+            // the handle is gone either way
+        }
+    }
+
     static Domain lookup(Connect c, String vmId) throws LibvirtException {
         return c.domainLookupByUUIDString(checkId(vmId));
     }

@@ -97,5 +97,11 @@ final class EventHub implements AutoCloseable {
     public void close() {
         listeners.clear();
         delivery.shutdownNow();
+        try {
+            // A listener running now finishes its event; the thread must be gone before the bundle is.
+            delivery.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -67,10 +67,23 @@ public final class EventLoop {
         }
     }
 
+    /**
+     * How long the loop keeps running after the bundle closed its connections, before it is stopped. libvirt
+     * releases a closed connection's socket and keepalive timer from idle callbacks of this loop; the wake-up
+     * that stops the loop outranks them, so a loop stopped at once would leave the sockets open until some
+     * later loop runs.
+     */
+    static final long SETTLE_MILLIS = 50;
+
     /** Stops the loop and waits (bounded) for its thread to end. */
     public synchronized void stop() {
         Thread t = thread;
         if (t == null) return;
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         running = false;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (t.isAlive() && System.nanoTime() < deadline) {

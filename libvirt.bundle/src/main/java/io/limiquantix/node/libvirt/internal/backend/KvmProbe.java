@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code out} then {@code hlt}) exits 99 under KVM every time, one timer interrupt usually arrives, a
  * long-mode switch hangs one run in three, and 36 interrupts took 8.4 s once and hung five times out of
  * six; under TCG the same 54 ticks take 3.0 s. Waiting for many interrupts is what separates "KVM starts a
- * guest" from "KVM runs a guest". The result is cached for the life of the bundle.
+ * guest" from "KVM runs a guest". The result is cached for the life of the bundle and, when
+ * {@link #storeVerdictsIn} named the node's data directory, on disk ({@link KvmVerdictStore}).
  */
 public final class KvmProbe {
     public record Result(boolean runsGuests, String detail) {
@@ -59,8 +60,20 @@ public final class KvmProbe {
     };
 
     private static volatile Result cached;
+    /** Where the verdict outlives this class (a node restart, a swap of the bundle); null: nowhere. */
+    private static volatile KvmVerdictStore store;
 
     private KvmProbe() {}
+
+    /**
+     * Keeps verdicts in {@code dataDir} (the node's {@code limiquantix.data}); see {@link KvmVerdictStore}.
+     * The Hyper-V probe's verdicts go there too ({@link HyperVVerdictStore}). Null turns that off.
+     */
+    public static void storeVerdictsIn(java.nio.file.Path dataDir) {
+        store = dataDir == null ? null : KvmVerdictStore.in(dataDir);
+        cached = null;
+        HyperVProbe.storeVerdictsIn(dataDir);
+    }
 
     public static Result result() {
         Result r = cached;
@@ -68,8 +81,13 @@ public final class KvmProbe {
             synchronized (KvmProbe.class) {
                 r = cached;
                 if (r == null) {
-                    r = run();
-                    // An interrupted probe (the backend closing) says nothing about KVM: ask again next time.
+                    KvmVerdictStore s = store;
+                    r = s == null ? null : s.load();
+                    if (r == null) {
+                        r = run();
+                        // An interrupted probe (the backend closing) says nothing about KVM: ask again next time.
+                        if (!Thread.currentThread().isInterrupted() && s != null) s.save(r);
+                    }
                     if (!Thread.currentThread().isInterrupted()) cached = r;
                 }
             }

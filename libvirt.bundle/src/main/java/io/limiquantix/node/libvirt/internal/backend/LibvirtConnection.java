@@ -51,6 +51,11 @@ final class LibvirtConnection implements AutoCloseable {
     private final LifecycleListener lifecycle = this::onLifecycle;
     private final RebootListener reboot = this::onReboot;
 
+    /** Calls running on the connection now; close() lets them finish (bounded) before it closes it. */
+    private final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
+    /** How long close() waits for calls in flight. A graceful stop polls in short calls, so it yields soon. */
+    static final long DRAIN_MILLIS = 3_000;
+
     private volatile Connect connect;
     private volatile BackendHealth health;
     private volatile boolean closed;
@@ -96,9 +101,23 @@ final class LibvirtConnection implements AutoCloseable {
 
     /** Runs a libvirt call on the current connection; {@code what} names the operation in errors. */
     <T> T call(String what, Call<T> op) {
-        Connect c = connect;
-        if (c == null) throw new BackendUnavailableException("backend " + backend + ": " + what + ": not connected to "
-            + uri + " (" + health.detail() + ")");
+        // Counted before the connection is read, so that close() never disposes a connection a call is using.
+        inflight.incrementAndGet();
+        try {
+            Connect c = connect;
+            if (c == null) throw new BackendUnavailableException("backend " + backend + ": " + what + ": not connected to "
+                + uri + " (" + health.detail() + ")");
+            return callOn(c, what, op);
+        } finally {
+            if (inflight.decrementAndGet() == 0 && closed) {
+                synchronized (inflight) {
+                    inflight.notifyAll();
+                }
+            }
+        }
+    }
+
+    private <T> T callOn(Connect c, String what, Call<T> op) {
         try {
             return op.apply(c);
         } catch (LibvirtException e) {
@@ -125,13 +144,18 @@ final class LibvirtConnection implements AutoCloseable {
     private void attempt() {
         if (closed || connect != null) return;
         Connect c = null;
+        long t0 = System.nanoTime();
         try {
             c = new Connect(uri, false);
+            long t1 = System.nanoTime();
             keepAlive(c);
             c.registerCloseListener(this::onClose);
             c.addLifecycleListener(lifecycle);
             c.addRebootListener(reboot);
+            long t2 = System.nanoTime();
             hook.connected(c);
+            long t3 = System.nanoTime();
+
             String detail = "connected to " + uri + " (libvirt " + version(c) + ")";
             boolean closedMeanwhile;
             synchronized (this) {
@@ -147,7 +171,8 @@ final class LibvirtConnection implements AutoCloseable {
                 dispose(c);
                 return;
             }
-            LOG.info("backend " + backend + ": connected to " + uri);
+            LOG.info("backend " + backend + ": connected to " + uri + " in " + (t3 - t0) / 1_000_000 + " ms (connect "
+                + (t1 - t0) / 1_000_000 + ", callbacks " + (t2 - t1) / 1_000_000 + ", probes " + (t3 - t2) / 1_000_000 + ")");
             events.publish(new VmEvent(VmEvent.Type.BACKEND_UP, null, null, backend, health.detail(), null));
         } catch (LibvirtException | RuntimeException e) {
             if (c != null) dispose(c);
@@ -212,6 +237,8 @@ final class LibvirtConnection implements AutoCloseable {
             if (type != null) events.publish(new VmEvent(type, d.getUUIDString(), d.getName(), backend, EventHub.detailOf(e), null));
         } catch (LibvirtException | RuntimeException ex) {
             LOG.log(Level.WARNING, "backend " + backend + ": could not map lifecycle event " + e, ex);
+        } finally {
+            Domains.free(d); // the handle holds the connection open until freed (see Domains.free)
         }
         return 0;
     }
@@ -221,6 +248,8 @@ final class LibvirtConnection implements AutoCloseable {
             events.publish(new VmEvent(VmEvent.Type.REBOOTED, d.getUUIDString(), d.getName(), backend, "", null));
         } catch (LibvirtException | RuntimeException ex) {
             LOG.log(Level.WARNING, "backend " + backend + ": could not map reboot event", ex);
+        } finally {
+            Domains.free(d);
         }
     }
 
@@ -269,6 +298,19 @@ final class LibvirtConnection implements AutoCloseable {
             // An attempt in flight (e.g. connecting to an unresponsive host) is left to finish on its own:
             // it sees 'closed' and disposes its connection.
             connector.awaitTermination(2, TimeUnit.SECONDS);
+            // Calls already running finish on the connection they started on; new ones fail at once
+            // ("backend closed"), which the runtime treats as the backend being away and retries elsewhere.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+            synchronized (inflight) {
+                while (inflight.get() > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        LOG.warning("backend " + backend + ": closing with " + inflight.get() + " libvirt calls still running");
+                        break;
+                    }
+                    inflight.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

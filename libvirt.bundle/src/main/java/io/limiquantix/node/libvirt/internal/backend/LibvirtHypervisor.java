@@ -60,6 +60,8 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     private final RbdSecrets secrets;
     private volatile AccelDecision accel;
     private volatile HostCpuVendor cpuVendor = HostCpuVendor.UNKNOWN;
+    /** Hyper-V enlightenments QEMU accepts here (HyperVProbe, stored or probed in the background). */
+    private final HyperVLookup hyperv;
     private volatile HypervisorCapabilities capabilities;
 
     public LibvirtHypervisor(String name, String uri, AccelDecision.Requested accel) {
@@ -76,9 +78,10 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
         this.requestedAccel = accel;
         this.events = new EventHub(name);
         this.conn = new LibvirtConnection(name, uri, events, this::onConnected);
-        this.snapshots = new SnapshotOperations(conn);
+        this.snapshots = new SnapshotOperations(conn, local && !testDriver);
         this.disks = new DiskHotplug(conn, this.secrets);
         this.migration = new MigrationRunner(name, conn);
+        this.hyperv = new HyperVLookup(name);
     }
 
     /** Starts connecting in the background; returns at once. */
@@ -106,6 +109,8 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
             LOG.info("backend " + name + ": " + accel.reason());
         }
         if (!testDriver) cpuVendor = CapabilityProbe.cpuVendor(c);
+        // Stored or remembered: taken now; else QEMU is asked on another thread, not holding up this connect.
+        if (!testDriver && local && accel.usable()) hyperv.start(accel.accelerator());
         capabilities = CapabilityProbe.probe(c, testDriver, local, accel, CapabilityProbe.HostFiles.debian());
         if (!capabilities.capable()) LOG.warning("backend " + name + " is not capable: " + capabilities.notCapableReason());
     }
@@ -139,7 +144,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     private HostTarget target() {
         HypervisorCapabilities caps = capabilities();
         if (!caps.capable()) throw new BackendUnavailableException("backend " + name + " cannot run VMs: " + caps.notCapableReason());
-        return HostTarget.of(accel == null ? caps.accelerator() : accel.accelerator(), testDriver, cpuVendor);
+        return HostTarget.of(accel == null ? caps.accelerator() : accel.accelerator(), testDriver, cpuVendor).withHyperV(hyperv.get());
     }
 
     @Override
@@ -233,7 +238,14 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
 
     @Override
     public VmStatus status(String vmId) {
-        return conn.call("status of VM " + vmId, c -> Domains.status(Domains.lookup(c, vmId)));
+        return conn.call("status of VM " + vmId, c -> {
+            Domain d = Domains.lookup(c, vmId);
+            try {
+                return Domains.status(d);
+            } finally {
+                Domains.free(d);
+            }
+        });
     }
 
     @Override
@@ -246,6 +258,8 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
                 } catch (LibvirtException e) {
                     // undefined between listing and asking: it is simply no longer there
                     if (e.getError() == null || e.getError().getCode() != Error.ErrorNumber.VIR_ERR_NO_DOMAIN) throw e;
+                } finally {
+                    Domains.free(d);
                 }
             }
             return out;
@@ -314,8 +328,24 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     }
 
     @Override
+    public boolean abortMigration(String vmId) {
+        return migration.abort(vmId);
+    }
+
+    @Override
+    public VmStatus statusAt(String targetUri, String vmId) {
+        return migration.statusAt(targetUri, vmId);
+    }
+
+    @Override
     public Subscription subscribe(VmEventListener listener) {
         return events.subscribe(listener);
+    }
+
+    /** Every domain's counters in one virConnectGetAllDomainStats call (see {@link BulkStats}). */
+    @Override
+    public List<io.limiquantix.node.api.VmStats> stats() {
+        return conn.call("statistics sweep", BulkStats::sweep);
     }
 
     @FunctionalInterface
@@ -325,13 +355,19 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
 
     private void onDomain(String what, String vmId, DomainAction action) {
         conn.call(what, c -> {
-            action.apply(Domains.lookup(c, vmId));
+            Domain d = Domains.lookup(c, vmId);
+            try {
+                action.apply(d);
+            } finally {
+                Domains.free(d);
+            }
             return null;
         });
     }
 
     @Override
     public void close() {
+        hyperv.close();
         conn.close();
         events.close();
     }

@@ -57,14 +57,14 @@ public final class DomainMapper {
         boolean virtioScsi = spec.disks().stream().anyMatch(d -> d.bus() == DiskSpec.Bus.SCSI);
         boolean tablet = graphical && profile.usbTablet();
         boolean usb = tablet || passthrough.needsUsbController();
-        String video = graphical ? profile.videoModel() : null;
+        String video = graphical ? profile.videoModel(efi) : null;
         int pcieDevices = (int) disks.stream().filter(d -> d.bus().equals("virtio")).count() + nics.size()
             + (virtioScsi ? 1 : 0) + (usb ? 1 : 0) + ("virtio".equals(video) ? 1 : 0) + passthrough.pciSlots();
         DomainModel.Devices devices = new DomainModel.Devices(pcieDevices + SPARE_ROOT_PORTS, virtioScsi, usb, tablet, profile.tpm());
         return new DomainModel(host.domainType(), spec.name(), spec.id(),
-            new DomainModel.Metadata(spec.os().family().name(), spec.os().variant(), spec.labels()),
+            new DomainModel.Metadata(spec.os().family().name(), spec.os().variant(), spec.labels(), profile.libosinfoId()),
             spec.memory().sizeMiB() * 1024, cpu(spec.cpu(), spec.nestedVirtualization()), os,
-            profile.features(host.accelerator(), secureBoot), profile.clock(), disks, nics, graphics(spec.graphics()), video,
+            profile.features(host, secureBoot), profile.clock(host), disks, nics, graphics(spec.graphics()), video,
             spec.serialConsole() ? new DomainModel.Serial(host.serialLogFor(spec.name())) : null, devices,
             passthrough.hostdevs());
     }

@@ -17,10 +17,18 @@ public record DomainModel(String type, String name, String uuid, Metadata metada
         hostdevs = List.copyOf(hostdevs);
     }
 
-    /** What the node records inside the domain, in its own XML namespace. */
-    public record Metadata(String osFamily, String osVariant, Map<String, String> labels) {
+    /**
+     * What the node records inside the domain, in its own XML namespace; {@code libosinfoId} (may be null) is
+     * the OS's libosinfo id, written in libosinfo's namespace the way virt-install does, for tools like
+     * virt-manager.
+     */
+    public record Metadata(String osFamily, String osVariant, Map<String, String> labels, String libosinfoId) {
         public Metadata {
             labels = Map.copyOf(labels);
+        }
+
+        public Metadata(String osFamily, String osVariant, Map<String, String> labels) {
+            this(osFamily, osVariant, labels, null);
         }
     }
 
@@ -50,11 +58,29 @@ public record DomainModel(String type, String name, String uuid, Metadata metada
         }
     }
 
-    /** {@code hyperv} is null for guests that get no Hyper-V enlightenments. */
-    public record Features(boolean acpi, boolean apic, boolean smm, HyperV hyperv) {
+    /**
+     * {@code hyperv} is null for guests that get no Hyper-V enlightenments. {@code noGuestSuspend} writes
+     * {@code <pm>} with suspend-to-mem and suspend-to-disk disabled (S3/S4 inside the guest: a guest that
+     * suspends itself looks hung to the node, and resuming it needs an agent this node does not run).
+     */
+    public record Features(boolean acpi, boolean apic, boolean smm, HyperV hyperv, boolean noGuestSuspend) {
+        public Features(boolean acpi, boolean apic, boolean smm, HyperV hyperv) {
+            this(acpi, apic, smm, hyperv, false);
+        }
     }
 
-    public record HyperV(boolean relaxed, boolean vapic, int spinlockRetries) {
+    /**
+     * Hyper-V enlightenments: relaxed, vapic and spinlocks, plus {@code more}: further ones turned on, by
+     * libvirt's element name ({@link HyperVFeatures#ORDER}), each written as {@code <name state='on'/>}.
+     */
+    public record HyperV(boolean relaxed, boolean vapic, int spinlockRetries, List<String> more) {
+        public HyperV {
+            more = List.copyOf(more);
+        }
+
+        public HyperV(boolean relaxed, boolean vapic, int spinlockRetries) {
+            this(relaxed, vapic, spinlockRetries, List.of());
+        }
     }
 
     public record Clock(String offset, List<Timer> timers) {

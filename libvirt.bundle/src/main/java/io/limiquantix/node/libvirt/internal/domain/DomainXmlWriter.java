@@ -19,6 +19,9 @@ public final class DomainXmlWriter {
     /** The namespace of the node's own metadata inside a domain. */
     public static final String METADATA_NS = "https://limiquantix.io/xmlns/node/1";
     public static final String METADATA_PREFIX = "lq";
+    /** libosinfo's namespace for the guest OS id, as virt-install uses it. */
+    public static final String LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0";
+    public static final String LIBOSINFO_PREFIX = "libosinfo";
 
     private static final XMLOutputFactory FACTORY = XMLOutputFactory.newDefaultFactory();
 
@@ -82,6 +85,14 @@ public final class DomainXmlWriter {
         // A crashed guest stays as it is (destroyed, not restarted) so that the node sees CRASHED and the
         // operator decides; restarting would hide crash loops.
         text("on_crash", "destroy");
+        if (m.features().noGuestSuspend()) {
+            start("pm");
+            empty("suspend-to-mem");
+            attr("enabled", "no");
+            empty("suspend-to-disk");
+            attr("enabled", "no");
+            end();
+        }
         devices(m);
         end();
     }
@@ -104,6 +115,15 @@ public final class DomainXmlWriter {
             end();
         }
         end();
+        if (md.libosinfoId() != null) {
+            // As virt-install writes it: virt-manager and osinfo-based tools read the guest OS from here.
+            out.setPrefix(LIBOSINFO_PREFIX, LIBOSINFO_NS);
+            out.writeStartElement(LIBOSINFO_PREFIX, "libosinfo", LIBOSINFO_NS);
+            out.writeNamespace(LIBOSINFO_PREFIX, LIBOSINFO_NS);
+            out.writeEmptyElement(LIBOSINFO_PREFIX, "os", LIBOSINFO_NS);
+            attr("id", md.libosinfoId());
+            end();
+        }
         end();
     }
 
@@ -152,6 +172,7 @@ public final class DomainXmlWriter {
                 onState("spinlocks");
                 attr("retries", Integer.toString(f.hyperv().spinlockRetries()));
             }
+            for (String more : f.hyperv().more()) onState(more);
             end();
         }
         if (f.smm()) onState("smm");
@@ -214,6 +235,8 @@ public final class DomainXmlWriter {
             empty("controller");
             attr("type", "usb");
             attr("model", "qemu-xhci");
+            // 15 ports as virt-install sets (QEMU's default is 4 USB2 + 4 USB3): room for passthrough devices.
+            attr("ports", "15");
         }
         if (dev.pcieRootPorts() > 0) {
             // libvirt numbers the root ports after the root complex only when the root is named first.
