@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
@@ -40,8 +41,8 @@ final class HyperVProbe {
     static final AtomicInteger QEMU_RUNS = new AtomicInteger();
     /** Per accelerator; an empty Optional: QEMU could not be run, nothing is known. */
     private static final Map<Accelerator, Optional<Set<String>>> CACHE = new ConcurrentHashMap<>();
-    /** One probe at a time; {@link #known} never waits for it. */
-    private static final Object PROBING = new Object();
+    /** One probe at a time (waiting for it can be interrupted: a backend closing); {@link #known} never waits for it. */
+    private static final ReentrantLock PROBING = new ReentrantLock();
     private static volatile HyperVVerdictStore store;
 
     private HyperVProbe() {}
@@ -70,7 +71,13 @@ final class HyperVProbe {
         if (accelerator != Accelerator.KVM && accelerator != Accelerator.TCG) return null;
         Optional<Set<String>> c = CACHE.get(accelerator);
         if (c != null) return c.orElse(null);
-        synchronized (PROBING) {
+        try {
+            PROBING.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        try {
             c = CACHE.get(accelerator);
             if (c != null) return c.orElse(null);
             HyperVVerdictStore s = store;
@@ -78,6 +85,8 @@ final class HyperVProbe {
             // An interrupted probe (the backend closing) proved nothing: ask again next time.
             if (!Thread.currentThread().isInterrupted()) CACHE.put(accelerator, Optional.ofNullable(found));
             return found;
+        } finally {
+            PROBING.unlock();
         }
     }
 

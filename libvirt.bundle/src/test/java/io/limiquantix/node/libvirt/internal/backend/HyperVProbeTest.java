@@ -80,6 +80,8 @@ class HyperVProbeTest {
             HyperVLookup lookup = new HyperVLookup("probe-test");
             int before = HyperVProbe.QEMU_RUNS.get();
             lookup.start(Accelerator.TCG);
+            // start() only hands the probe (13 QEMU runs under TCG) to its thread: it cannot be done yet
+            assertFalse(lookup.done(), "the connecting thread does not wait for QEMU");
             Set<String> probed = lookup.get();
             lookup.close();
             assertTcgAnswer(probed);
