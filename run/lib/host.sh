@@ -32,6 +32,9 @@ TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients 
   python3-grpcio python3-protobuf python3-grpc-tools chromium
   ceph-mon ceph-osd ceph-common librbd1 librados2
   virtinst strace)
+# noVNC for the console test comes from the npm registry (run/lib/novnc.sh); Debian's npm only where no npm is
+# installed already (a NodeSource nodejs brings its own, and Debian's npm would conflict with it).
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(npm)
 
 # Without udev, /dev/kvm stays 0600 root. libvirt probes QEMU's capabilities as root (KVM visible) but
 # checks that cache as the QEMU user (KVM invisible), finds it "outdated" and reprobes on every call:
