@@ -74,8 +74,14 @@ public class Activator extends DependencyActivatorBase {
         try {
             super.stop(context); // destroy(), then DM removes the components (their last callbacks)
         } finally {
-            int forgotten = DmCaches.forget(Activator.class.getClassLoader());
-            LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from Dependency Manager's method cache");
+            // Neither DM nor JNA forgets the classes of a bundle that is gone: without this every update or
+            // reinstall would keep the previous revision's class loader (RevisionCollectedIT). JNA's caches are
+            // cleared again here because DM's last callbacks (after destroy) may still have used JNA.
+            ClassLoader loader = Activator.class.getClassLoader();
+            int forgotten = DmCaches.forget(loader);
+            int jna = JnaCaches.forget(loader);
+            LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from Dependency Manager's method cache"
+                + " and " + jna + " more from JNA's");
         }
     }
 

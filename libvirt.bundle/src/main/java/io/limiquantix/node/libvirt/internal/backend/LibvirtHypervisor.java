@@ -161,18 +161,30 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
         return conn.call("define VM " + spec.name(), c -> {
             // defineXML with a known UUID silently replaces that definition, so both clashes are refused
             // up front. The node orders operations per VM, so no second define of this id races with us.
+            // Every handle is freed here, not left to its finalizer: a finalizer calls libvirt through this bundle's
+            // JNA classes after the bundle may have stopped, which puts them back into JNA's caches for good.
             Domain byId = find(c, spec.id(), true);
-            if (byId != null) throw new ConflictException("a VM with id " + spec.id() + " is already defined on backend " + name
-                + " (as " + byId.getName() + ")");
+            try {
+                if (byId != null) throw new ConflictException("a VM with id " + spec.id() + " is already defined on backend " + name
+                    + " (as " + byId.getName() + ")");
+            } finally {
+                Domains.free(byId);
+            }
             Domain byName = find(c, spec.name(), false);
-            if (byName != null) throw new ConflictException("name: " + spec.name() + " is already used on backend " + name
-                + " by VM " + byName.getUUIDString());
+            try {
+                if (byName != null) throw new ConflictException("name: " + spec.name() + " is already used on backend " + name
+                    + " by VM " + byName.getUUIDString());
+            } finally {
+                Domains.free(byName);
+            }
             secrets.ensure(RbdSecrets.store(c), needed);
             Domain d = c.domainDefineXML(xml);
             try {
                 return Domains.status(d);
             } catch (LibvirtException e) {
                 return new VmStatus(spec.id(), spec.name(), VmState.STOPPED, "defined", spec.cpu().vcpus(), spec.memory().sizeMiB(), 0);
+            } finally {
+                Domains.free(d);
             }
         });
     }
@@ -289,7 +301,14 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
 
     @Override
     public ConsoleInfo consoleInfo(String vmId) {
-        return conn.call("console of VM " + vmId, c -> consoleOf(Domains.lookup(c, vmId)));
+        return conn.call("console of VM " + vmId, c -> {
+            Domain d = Domains.lookup(c, vmId);
+            try {
+                return consoleOf(d);
+            } finally {
+                Domains.free(d);
+            }
+        });
     }
 
     /** From the live XML: the port libvirt picked; SECURE is needed to see the password. */
