@@ -202,7 +202,7 @@ class SoakTest {
     static Sample sample(NodeProcess node, double t) throws Exception {
         long pid = node.pid();
         run("jcmd", String.valueOf(pid), "GC.run");
-        String[] gc = run("jstat", "-gc", String.valueOf(pid)).lines().toList().get(1).trim().split("\\s+");
+        String[] gc = jstatGc(pid);
         // S0C S1C S0U S1U EC EU OC OU ...: used = S0U + S1U + EU + OU (KiB)
         double heapKiB = Double.parseDouble(gc[2]) + Double.parseDouble(gc[3]) + Double.parseDouble(gc[5]) + Double.parseDouble(gc[7]);
         int threads = 0;
@@ -212,6 +212,26 @@ class SoakTest {
             fds = (int) s.count();
         }
         return new Sample(Math.round(t * 10) / 10.0, Math.round(heapKiB / 102.4) / 10.0, threads, fds, libvirtConnections(pid));
+    }
+
+    /**
+     * {@code jstat -gc} columns of the node. jstat attaches through the JVM's perf data and now and then answers
+     * with a short line (seen while the node was busy swapping a bundle): ask again rather than misread it.
+     */
+    static String[] jstatGc(long pid) throws Exception {
+        String out = "";
+        for (int attempt = 0; attempt < 5; attempt++) {
+            out = run("jstat", "-gc", String.valueOf(pid));
+            // stderr is merged into the output: find the header, the numbers follow it
+            List<String> lines = out.lines().map(String::trim).toList();
+            int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("S0C")).findFirst().orElse("\u0000"));
+            if (header >= 0 && header + 1 < lines.size()) {
+                String[] f = lines.get(header + 1).split("\\s+");
+                if (f.length >= 8 && f[7].matches("[0-9.]+")) return f;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("jstat -gc " + pid + " gave no GC columns after 5 attempts: " + out);
     }
 
     /** Unix stream sockets of {@code pid} whose peer is a libvirtd socket (libvirt-sock or libvirt-sock-ro). */
