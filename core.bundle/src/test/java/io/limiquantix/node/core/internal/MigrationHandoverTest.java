@@ -105,7 +105,7 @@ class MigrationHandoverTest {
         assertEquals("hostB", after.backend(), "recorded on the target backend");
         assertNull(after.pendingOperation());
         assertEquals(VmState.RUNNING, after.state());
-        assertTrue(events.stream().anyMatch(e -> e.type() == VmEvent.Type.MIGRATED && vm.id().equals(e.vmId())));
+        assertTrue(eventArrives(e -> e.type() == VmEvent.Type.MIGRATED && vm.id().equals(e.vmId())));
         // survives a restart: the move was written
         stop();
         node = newNode();
@@ -119,7 +119,7 @@ class MigrationHandoverTest {
         VmRecord vm = running("web");
         node.migrate("web", B, MigrationOptions.liveDefaults(), null);
         assertTrue(node.listVms().isEmpty(), "the destination's node adopts it; this ledger lets go");
-        assertTrue(events.stream().anyMatch(e -> e.type() == VmEvent.Type.MIGRATED && vm.id().equals(e.vmId())
+        assertTrue(eventArrives(e -> e.type() == VmEvent.Type.MIGRATED && vm.id().equals(e.vmId())
             && e.detail().contains("handed over")));
     }
 
@@ -164,9 +164,23 @@ class MigrationHandoverTest {
         assertEquals("hostA", s.backend());
         assertNull(s.pendingOperation(), "runs on the source: settled there");
         assertThrows(io.limiquantix.node.api.NotFoundException.class, () -> node.getVm(moved.id()), "handed over to the target");
-        assertTrue(events.stream().anyMatch(e -> e.type() == VmEvent.Type.MIGRATED && moved.id().equals(e.vmId())));
+        assertTrue(eventArrives(e -> e.type() == VmEvent.Type.MIGRATED && moved.id().equals(e.vmId())));
         VmRecord l = node.getVm(lost.id());
         assertEquals(VmState.MISSING, l.state(), "nobody runs it: kept and shown missing");
         assertEquals(MigrationHandover.marker(B), l.pendingOperation(), "the marker stays until a host reports the VM");
+    }
+
+    /** Events reach subscribers on the fan-out's own thread: wait for the one expected (bounded), on a copy. */
+    private boolean eventArrives(java.util.function.Predicate<VmEvent> expected) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        do {
+            List<VmEvent> seen;
+            synchronized (events) {
+                seen = new ArrayList<>(events);
+            }
+            if (seen.stream().anyMatch(expected)) return true;
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        return false;
     }
 }
