@@ -76,8 +76,17 @@ final class FelixNode implements AutoCloseable {
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth)).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
+    /**
+     * The test's client uses NIO, not epoll: the rpc bundle inside Felix loads netty's epoll JNI library first, and a
+     * JNI library binds to one class loader only, so the test class path's copy of netty cannot use it.
+     */
+    private static final io.grpc.netty.shaded.io.netty.channel.EventLoopGroup CLIENT_LOOP =
+        new io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup(1,
+            new io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory("test-grpc-client", true));
+
     static ManagedChannel channel(int port) {
-        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().eventLoopGroup(CLIENT_LOOP)
+            .channelType(io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel.class).build();
     }
 
     static boolean listening(int port) {
