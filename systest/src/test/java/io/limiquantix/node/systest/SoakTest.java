@@ -114,6 +114,7 @@ class SoakTest {
             long t0 = System.nanoTime();
             while ((System.nanoTime() - t0) / 1e9 < seconds - warmUp) {
                 long at = System.nanoTime();
+                if (!node.alive()) throw new AssertionError("the node died during the soak:\n" + deathReport(home, node));
                 samples.add(sample(node, (at - t0) / 1e9));
                 Thread.sleep(Math.max(500, every * 1000 - (System.nanoTime() - at) / 1_000_000)); // sampling itself takes seconds
             }
@@ -152,6 +153,7 @@ class SoakTest {
                 if (node.alive())
                     for (var v : node.vms()) if (str(v, "name").startsWith(prefix)) node.call("DeleteVM", "{\"vm\":\"" + str(v, "id") + "\"}");
             } finally {
+                if (!node.alive()) System.out.println(deathReport(home, node));
                 node.stop();
                 Virsh.purge(prefix);
                 try (Stream<Path> s = Files.walk(home)) {
@@ -212,6 +214,22 @@ class SoakTest {
             fds = (int) s.count();
         }
         return new Sample(Math.round(t * 10) / 10.0, Math.round(heapKiB / 102.4) / 10.0, threads, fds, libvirtConnections(pid));
+    }
+
+    /** The end of the node's log and any JVM crash report, before the home directory is removed. */
+    private static String deathReport(Path home, NodeProcess node) {
+        StringBuilder b = new StringBuilder();
+        try (Stream<Path> s = Files.list(home)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("hs_err")).toList())
+                b.append("--- ").append(p).append('\n').append(Files.readString(p, StandardCharsets.ISO_8859_1), 0,
+                    (int) Math.min(6000, Files.size(p))).append('\n');
+            List<String> lines = Files.readString(node.log, StandardCharsets.ISO_8859_1).lines().toList();
+            b.append("--- last lines of ").append(node.log).append('\n');
+            lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(l -> b.append(l).append('\n'));
+        } catch (IOException e) {
+            b.append("(could not read the node's files: ").append(e).append(")\n");
+        }
+        return b.toString();
     }
 
     /**

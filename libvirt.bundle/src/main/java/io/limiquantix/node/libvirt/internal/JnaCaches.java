@@ -25,12 +25,9 @@ final class JnaCaches {
         {"com.sun.jna.Native", "typeOptions"},
         {"com.sun.jna.Native", "libraries"},
         {"com.sun.jna.NativeMappedConverter", "converters"},
-        // Callback objects (keys) whose CallbackReference (value) holds the callback's Method, hence its class,
-        // its class loader and the static field that holds the callback. Only after the event loop stopped and
-        // every callback was deregistered from libvirt: removing an entry lets JNA free the native stub.
-        {"com.sun.jna.CallbackReference", "callbackMap"},
-        {"com.sun.jna.CallbackReference", "directCallbackMap"},
-        {"com.sun.jna.CallbackReference", "initializers"},
+        // Not CallbackReference's maps: removing a callback lets JNA free its native stub, and libvirt calls the
+        // free functions of removed event handles and timeouts later, from the next event-loop iteration (the
+        // next revision's loop): a freed stub there crashed the JVM (SIGSEGV in jnidispatch, SoakTest).
     };
 
     private JnaCaches() {}
