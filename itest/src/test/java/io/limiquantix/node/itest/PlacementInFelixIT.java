@@ -133,7 +133,10 @@ public class PlacementInFelixIT {
             assertEquals(a.spec(), again.spec());
             assertFalse(again.adopted());
             assertEquals(1, node.listVms().stream().filter(r -> r.id().equals(a.id())).count());
-            // The test driver's built-in domain was not created by the node: it is adopted, without a spec.
+            // The test driver's built-in domain was not created by the node: it is adopted, without a spec
+            // (reconciliation of the returning backend adopts it; it may finish after VM a is seen again).
+            Await.until("the test driver's own domain to be adopted", 30_000, () -> node.listVms().stream()
+                .anyMatch(r -> r.name().equals("test") && r.backend().equals(TEST)));
             VmRecord builtIn = node.listVms().stream().filter(r -> r.name().equals("test") && r.backend().equals(TEST))
                 .findFirst().orElseThrow(() -> new AssertionError("the test driver's own domain was not adopted"));
             assertTrue(builtIn.adopted());
