@@ -44,6 +44,20 @@ final class LibvirtTestSupport {
         }
     }
 
+    /** Clean-up after a test: powers the VM off if it runs and removes its definition, ignoring "not running" and "gone". */
+    static void removeQuietly(io.limiquantix.node.api.Hypervisor hv, String vmId) {
+        try {
+            hv.forceStopVm(vmId);
+        } catch (RuntimeException notRunning) {
+            // not running
+        }
+        try {
+            hv.deleteVm(vmId);
+        } catch (RuntimeException gone) {
+            // already gone
+        }
+    }
+
     static boolean requireReal() {
         return "1".equals(System.getenv("LQ_REQUIRE_REAL"));
     }

@@ -81,16 +81,7 @@ public final class LocalVolumeGuest implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            hv.forceStopVm(id);
-        } catch (RuntimeException ignored) {
-            // not running
-        }
-        try {
-            hv.deleteVm(id);
-        } catch (RuntimeException ignored) {
-            // not defined
-        }
+        LibvirtTestSupport.removeQuietly(hv, id);
         hv.close();
     }
 }

@@ -118,16 +118,7 @@ class RealEventsAndRestartTest {
             System.out.println("RealEventsAndRestartTest figures: " + String.join("; ", figures));
         } finally {
             if (hv != null) {
-                try {
-                    hv.forceStopVm(id);
-                } catch (RuntimeException ignored) {
-                    // not running
-                }
-                try {
-                    hv.deleteVm(id);
-                } catch (RuntimeException ignored) {
-                    // gone
-                }
+                LibvirtTestSupport.removeQuietly(hv, id);
                 hv.close();
             }
             script("down", dir);

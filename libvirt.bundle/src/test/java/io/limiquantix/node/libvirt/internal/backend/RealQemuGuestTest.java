@@ -130,16 +130,7 @@ class RealQemuGuestTest {
                 VmEvent.Type.STOPPED, VmEvent.Type.UNDEFINED))
                 assertTrue(seen.contains(t), "expected " + t + " from the real guest, got " + seen);
         } finally {
-            try {
-                hv.forceStopVm(id);
-            } catch (RuntimeException ignored) {
-                // not running
-            }
-            try {
-                hv.deleteVm(id);
-            } catch (RuntimeException ignored) {
-                // already gone
-            }
+            LibvirtTestSupport.removeQuietly(hv, id);
             hv.close();
             Files.deleteIfExists(disk);
         }

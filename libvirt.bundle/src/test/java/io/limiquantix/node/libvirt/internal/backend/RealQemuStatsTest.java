@@ -70,16 +70,7 @@ class RealQemuStatsTest {
                 () -> "CPU time did not grow past " + first.cpuTimeNanos());
             System.out.println("RealQemuStatsTest: " + find(hv, id));
         } finally {
-            try {
-                hv.forceStopVm(id);
-            } catch (RuntimeException ignored) {
-                // not running
-            }
-            try {
-                hv.deleteVm(id);
-            } catch (RuntimeException ignored) {
-                // not defined
-            }
+            LibvirtTestSupport.removeQuietly(hv, id);
             hv.close();
             Files.deleteIfExists(disk);
         }

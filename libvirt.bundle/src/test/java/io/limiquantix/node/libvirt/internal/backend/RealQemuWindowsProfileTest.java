@@ -109,16 +109,7 @@ class RealQemuWindowsProfileTest {
             assertThrows(NotFoundException.class, () -> hv.status(id));
             assertFalse(Files.exists(Path.of(nvram)), "delete must remove the NVRAM file " + nvram);
         } finally {
-            try {
-                hv.forceStopVm(id);
-            } catch (RuntimeException ignored) {
-                // not running
-            }
-            try {
-                hv.deleteVm(id);
-            } catch (RuntimeException ignored) {
-                // gone
-            }
+            LibvirtTestSupport.removeQuietly(hv, id);
             hv.close();
         }
     }

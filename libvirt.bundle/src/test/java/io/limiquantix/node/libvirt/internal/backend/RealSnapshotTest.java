@@ -153,16 +153,7 @@ class RealSnapshotTest {
                 "a stopped VM has no memory to save");
             hv.deleteVm(id);
         } finally {
-            try {
-                hv.forceStopVm(id);
-            } catch (RuntimeException ignored) {
-                // not running
-            }
-            try {
-                hv.deleteVm(id);
-            } catch (RuntimeException ignored) {
-                // gone
-            }
+            LibvirtTestSupport.removeQuietly(hv, id);
             hv.close();
             try (var files = Files.list(IMAGES)) {
                 for (Path p : files.filter(p -> p.getFileName().toString().startsWith(name)).toList()) Files.deleteIfExists(p);

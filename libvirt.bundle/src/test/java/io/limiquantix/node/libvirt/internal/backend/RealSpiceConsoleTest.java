@@ -61,16 +61,7 @@ class RealSpiceConsoleTest {
             assertEquals(7, link(c.port(), "not-the-password"), "a wrong password: SPICE_LINK_ERR_PERMISSION_DENIED");
             assertEquals(0, link(c.port(), c.password()), "the per-VM password links the main channel");
         } finally {
-            try {
-                hv.forceStopVm(id);
-            } catch (RuntimeException ignored) {
-                // not running
-            }
-            try {
-                hv.deleteVm(id);
-            } catch (RuntimeException ignored) {
-                // never created
-            }
+            LibvirtTestSupport.removeQuietly(hv, id);
             hv.close();
         }
     }

@@ -121,16 +121,7 @@ class StatsSweepBench {
             }
         } finally {
             for (String id : ids) {
-                try {
-                    hv.forceStopVm(id);
-                } catch (RuntimeException ignored) {
-                    // not running
-                }
-                try {
-                    hv.deleteVm(id);
-                } catch (RuntimeException ignored) {
-                    // gone
-                }
+                LibvirtTestSupport.removeQuietly(hv, id);
             }
             for (Path p : disks) Files.deleteIfExists(p);
             c.close();

@@ -81,16 +81,7 @@ class TwoHostMigrationTest {
     void removeGuests() {
         for (String id : guests) {
             for (LibvirtHypervisor h : new LibvirtHypervisor[] {a, b}) {
-                try {
-                    h.forceStopVm(id);
-                } catch (RuntimeException ignored) {
-                    // not running there
-                }
-                try {
-                    h.deleteVm(id);
-                } catch (RuntimeException ignored) {
-                    // not there
-                }
+                LibvirtTestSupport.removeQuietly(h, id);
             }
         }
         guests.clear();
