@@ -28,11 +28,13 @@ final class CapabilityProbe {
      * Files that must exist on the host for a feature; only consulted for local connections. {@code sysfs}
      * and {@code vfioContainer} decide device passthrough and nesting ({@link PassthroughProbe}).
      */
-    record HostFiles(Path ovmf, Path ovmfSecureBoot, Path swtpm, Path rbdDriver, Path spice, Path sysfs, Path vfioContainer) {
+    record HostFiles(Path ovmf, Path ovmfSecureBoot, Path swtpm, Path rbdDriver, Path spice, Path sysfs, Path vfioContainer,
+        Path devKvm) {
         static HostFiles debian() {
             return new HostFiles(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path.of("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"),
                 Path.of("/usr/bin/swtpm"), Path.of("/usr/lib/x86_64-linux-gnu/qemu/block-rbd.so"),
-                Path.of("/usr/lib/x86_64-linux-gnu/libspice-server.so.1"), Path.of("/sys"), Path.of("/dev/vfio/vfio"));
+                Path.of("/usr/lib/x86_64-linux-gnu/libspice-server.so.1"), Path.of("/sys"), Path.of("/dev/vfio/vfio"),
+                Path.of("/dev/kvm"));
         }
     }
 
@@ -85,7 +87,9 @@ final class CapabilityProbe {
         // For a remote URI this node cannot see the host's files: claim only what needs nothing extra.
         if (!local) return f;
         if (Files.exists(files.ovmf())) f.add(Feature.UEFI_FIRMWARE);
-        if (Files.exists(files.ovmfSecureBoot())) f.add(Feature.SECURE_BOOT);
+        // Secure Boot firmware runs in SMM: under KVM only when KVM emulates it (nested KVM may not; KvmSmm).
+        if (Files.exists(files.ovmfSecureBoot()) && (accelerator != Accelerator.KVM || KvmSmm.supported(files.devKvm())))
+            f.add(Feature.SECURE_BOOT);
         if (Files.isExecutable(files.swtpm())) f.add(Feature.TPM);
         if (Files.exists(files.rbdDriver())) f.add(Feature.RBD_DISK);
         if (Files.exists(files.spice())) f.add(Feature.SPICE_CONSOLE);

@@ -20,7 +20,7 @@ class CapabilityProbeTest {
 
     private CapabilityProbe.HostFiles files(Path sysfs, Path vfio) {
         return new CapabilityProbe.HostFiles(dir.resolve("missing.fd"), dir.resolve("missing.secboot.fd"),
-            dir.resolve("missing-swtpm"), dir.resolve("missing-rbd.so"), dir.resolve("missing-spice.so"), sysfs, vfio);
+            dir.resolve("missing-swtpm"), dir.resolve("missing-rbd.so"), dir.resolve("missing-spice.so"), sysfs, vfio, dir.resolve("no-kvm"));
     }
 
     /** A sysfs tree as the kernel lays it out, with only what is asked for. */
@@ -47,7 +47,7 @@ class CapabilityProbeTest {
         Path swtpm = Files.createFile(dir.resolve("swtpm"));
         swtpm.toFile().setExecutable(true);
         CapabilityProbe.HostFiles some = new CapabilityProbe.HostFiles(ovmf, dir.resolve("missing.secboot.fd"), swtpm,
-            dir.resolve("missing-rbd.so"), dir.resolve("missing-spice.so"), dir.resolve("no-sys"), dir.resolve("no-vfio"));
+            dir.resolve("missing-rbd.so"), dir.resolve("missing-spice.so"), dir.resolve("no-sys"), dir.resolve("no-vfio"), dir.resolve("no-kvm"));
         Set<Feature> f = CapabilityProbe.qemuFeatures(true, Accelerator.TCG, some);
         assertTrue(f.contains(Feature.UEFI_FIRMWARE));
         assertTrue(f.contains(Feature.TPM));
@@ -115,6 +115,20 @@ class CapabilityProbeTest {
         assertEquals(iommu, f.contains(Feature.GPU_PASSTHROUGH));
         assertTrue(f.contains(Feature.USB_PASSTHROUGH));
         assertFalse(f.contains(Feature.NESTED_VIRTUALIZATION));
+    }
+
+    @Test
+    void secureBootUnderKvmNeedsKvmToEmulateSmm() throws Exception {
+        Path secboot = Files.createFile(dir.resolve("OVMF_CODE_4M.secboot.fd"));
+        CapabilityProbe.HostFiles noKvm = new CapabilityProbe.HostFiles(dir.resolve("missing.fd"), secboot, dir.resolve("s"),
+            dir.resolve("r"), dir.resolve("sp"), dir.resolve("no-sys"), dir.resolve("no-vfio"), dir.resolve("no-kvm"));
+        assertTrue(CapabilityProbe.qemuFeatures(true, Accelerator.TCG, noKvm).contains(Feature.SECURE_BOOT), "TCG always emulates SMM");
+        assertFalse(CapabilityProbe.qemuFeatures(true, Accelerator.KVM, noKvm).contains(Feature.SECURE_BOOT),
+            "a KVM whose SMM support cannot be confirmed must not be offered Secure Boot guests");
+        CapabilityProbe.HostFiles thisKvm = new CapabilityProbe.HostFiles(dir.resolve("missing.fd"), secboot, dir.resolve("s"),
+            dir.resolve("r"), dir.resolve("sp"), dir.resolve("no-sys"), dir.resolve("no-vfio"), Path.of("/dev/kvm"));
+        assertEquals(KvmSmm.supported(Path.of("/dev/kvm")),
+            CapabilityProbe.qemuFeatures(true, Accelerator.KVM, thisKvm).contains(Feature.SECURE_BOOT));
     }
 
     @Test

@@ -65,4 +65,26 @@ class KvmProbeTest {
         System.out.println("KVM probe on this machine: " + measured + " -> " + auto);
         if (!Files.exists(KvmProbe.DEV_KVM)) assertFalse(measured.runsGuests());
     }
+
+    /** /sys/module as recorded on two hosts: this project's CI host (kvm_pvm) and an ordinary Intel host. */
+    @Test
+    void kvmWithoutVirtualizationExtensionsIsNotUsed(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path pvm = dir.resolve("pvm-host");
+        for (String m : List.of("kvm", "kvm_pvm", "vfio", "tun")) Files.createDirectories(pvm.resolve(m).resolve("parameters"));
+        String why = KvmProbe.withoutHardwareSupport(pvm);
+        assertTrue(why != null && why.contains("kvm_pvm") && why.contains("kvm_intel or kvm_amd"), String.valueOf(why));
+        assertEquals(List.of("kvm_pvm"), KvmProbe.kvmModules(pvm));
+
+        Path intel = dir.resolve("intel-host");
+        for (String m : List.of("kvm", "kvm_intel", "irqbypass")) Files.createDirectories(intel.resolve(m).resolve("parameters"));
+        assertEquals(null, KvmProbe.withoutHardwareSupport(intel));
+        assertEquals(null, KvmProbe.withoutHardwareSupport(dir.resolve("no-sysfs")), "nothing concluded from an unreadable tree");
+    }
+
+    @Test
+    void thisHostsModulesDecideBeforeAnyGuestRuns() {
+        String why = KvmProbe.withoutHardwareSupport(KvmProbe.SYS_MODULE);
+        System.out.println("KVM modules here: " + KvmProbe.kvmModules(KvmProbe.SYS_MODULE) + "; " + (why == null ? "hardware-backed or unknown" : why));
+        if (why != null) assertFalse(KvmProbe.result().runsGuests(), "a software-only KVM must never be chosen");
+    }
 }

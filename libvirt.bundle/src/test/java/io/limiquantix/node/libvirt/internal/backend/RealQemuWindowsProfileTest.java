@@ -63,7 +63,16 @@ class RealQemuWindowsProfileTest {
     void secureBootTpmGuestStartsAndDeletesCleanly() throws Exception {
         String why = DaemonProbe.answers("qemu:///system", 10);
         LibvirtTestSupport.requireOrSkip(why == null, "libvirtd does not answer on qemu:///system: " + why);
-        LibvirtHypervisor hv = LibvirtTestSupport.connected("qemu-win", "qemu:///system", AccelDecision.Requested.AUTO);
+        // Secure Boot firmware needs SMM; a nested KVM may lack it (KvmSmm), and then the backend must not offer
+        // Secure Boot on KVM. The guest is then run under TCG, which always emulates SMM.
+        LibvirtHypervisor auto = LibvirtTestSupport.connected("qemu-win", "qemu:///system", AccelDecision.Requested.AUTO);
+        if (auto.capabilities().accelerator() == io.limiquantix.node.api.Accelerator.KVM && !KvmSmm.supported(KvmProbe.DEV_KVM)) {
+            assertFalse(auto.capabilities().has(Feature.SECURE_BOOT), "Secure Boot offered on a KVM without SMM");
+            auto.close();
+            System.out.println("this host's KVM does not emulate SMM: the Secure Boot guest runs under TCG");
+            auto = LibvirtTestSupport.connected("qemu-win-tcg", "qemu:///system", AccelDecision.Requested.TCG);
+        }
+        LibvirtHypervisor hv = auto;
         String id = UUID.randomUUID().toString();
         String name = "lq-win-" + id.substring(0, 8);
         try {
