@@ -19,7 +19,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -49,8 +48,6 @@ public class RevisionGcIT {
             "limiquantix.storage.roots", "/var/lib/limiquantix/images"));
     }
 
-    @Ignore("KNOWN LEAK, issue #4 open: JNA callback stubs of an old revision are kept on purpose (JnaCaches) because"
-        + " libvirt calls removed handles' free functions from a later event-loop iteration; freeing them crashed the JVM")
     @Test
     public void oldRevisionsOfTheLibvirtBundleAreCollected() throws Exception {
         try (TestDriverHold hold = new TestDriverHold()) {

@@ -228,9 +228,7 @@ public class SwapUnderLoadIT {
                 for (WeakReference<Class<?>> r : oldRevisions) if (r.get() == null) cleared++;
             }
             report("SWAP-BENCH old-revisions collected=" + cleared + "/" + oldRevisions.size());
-            // KNOWN LEAK (issue #4 open): old revisions stay reachable through JNA's callback map, kept on purpose
-            // because libvirt frees removed event handles from a later loop iteration and a freed stub crashed the
-            // JVM (see JnaCaches). Reported above, not asserted, until the deferred frees are drained on stop.
+            assertEquals("old revisions of the libvirt bundle still reachable", oldRevisions.size(), cleared);
         } finally {
             running.set(false);
             for (Thread t : clients) t.join(60_000);

@@ -79,7 +79,7 @@ public class Activator extends DependencyActivatorBase {
             // cleared again here because DM's last callbacks (after destroy) may still have used JNA.
             ClassLoader loader = Activator.class.getClassLoader();
             int forgotten = DmCaches.forget(loader);
-            int jna = JnaCaches.forget(loader);
+            int jna = JnaCaches.forget(loader, !EventLoop.callbacksMayBeCalled());
             LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from Dependency Manager's method cache"
                 + " and " + jna + " more from JNA's");
         }
@@ -94,7 +94,7 @@ public class Activator extends DependencyActivatorBase {
         long t1 = System.nanoTime();
         eventLoop.stop();
         io.limiquantix.node.libvirt.internal.backend.BulkStats.unbind();
-        int forgotten = JnaCaches.forget(Activator.class.getClassLoader());
+        int forgotten = JnaCaches.forget(Activator.class.getClassLoader(), !EventLoop.callbacksMayBeCalled());
         LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from JNA's caches");
         LOG.info("libvirt bundle stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms (backends closed in "
             + (t1 - t0) / 1_000_000 + " ms); its VMs are untouched");

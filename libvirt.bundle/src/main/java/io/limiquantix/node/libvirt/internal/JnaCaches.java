@@ -25,17 +25,34 @@ final class JnaCaches {
         {"com.sun.jna.Native", "typeOptions"},
         {"com.sun.jna.Native", "libraries"},
         {"com.sun.jna.NativeMappedConverter", "converters"},
-        // Not CallbackReference's maps: removing a callback lets JNA free its native stub, and libvirt calls the
-        // free functions of removed event handles and timeouts later, from the next event-loop iteration (the
-        // next revision's loop): a freed stub there crashed the JVM (SIGSEGV in jnidispatch, SoakTest).
+    };
+    /**
+     * Callback objects (keys) whose CallbackReference (value) holds the callback's Method, hence its class, its
+     * class loader and the static fields that hold callbacks (libvirt-java's wake-up timer, our error function).
+     * Removing an entry lets JNA free the native stub, so these are cleared only when libvirt can no longer call
+     * any callback of this revision: the event loop has stopped, its wake-up timer is removed from libvirt
+     * ({@code EventLoop}), the error function is reset and every domain and close callback is deregistered.
+     */
+    private static final String[][] CALLBACKS = {
+        {"com.sun.jna.CallbackReference", "callbackMap"},
+        {"com.sun.jna.CallbackReference", "directCallbackMap"},
+        {"com.sun.jna.CallbackReference", "initializers"},
     };
 
     private JnaCaches() {}
 
-    /** Removes the entries of classes (or objects of classes) loaded by {@code loader}; returns how many. */
-    static int forget(ClassLoader loader) {
+    /**
+     * Removes the entries of classes (or objects of classes) loaded by {@code loader}; returns how many. Callbacks
+     * only when {@code callbacks}: the caller vouches that libvirt holds none of them any more.
+     */
+    static int forget(ClassLoader loader, boolean callbacks) {
+        int removed = forget(loader, CACHES);
+        return callbacks ? removed + forget(loader, CALLBACKS) : removed;
+    }
+
+    private static int forget(ClassLoader loader, String[][] caches) {
         int removed = 0;
-        for (String[] cache : CACHES) {
+        for (String[] cache : caches) {
             try {
                 Field f = Class.forName(cache[0], false, com.sun.jna.Native.class.getClassLoader()).getDeclaredField(cache[1]);
                 f.setAccessible(true);

@@ -16,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.felix.framework.FrameworkFactory;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -41,8 +40,6 @@ class RevisionCollectedIT {
     @TempDir
     Path storage;
 
-    @Disabled("KNOWN LEAK, issue #4 open: JNA callback stubs of an old revision are kept on purpose (JnaCaches) because"
-        + " libvirt calls removed handles' free functions from a later event-loop iteration; freeing them crashed the JVM")
     @Test
     void uninstalledRevisionIsCollected() throws Exception {
         Map<String, String> config = new HashMap<>();

@@ -103,12 +103,46 @@ public final class EventLoop {
             t.interrupt();
         }
         thread = null;
+        if (t.isAlive()) wakeUpTimerLeft = true; // still dispatching: its timer and callbacks stay
+        else removeWakeUpTimer();
         try {
             // Back to libvirt's default, so libvirt never calls into this bundle's code after it is gone.
             Connect.setErrorCallback(null);
         } catch (LibvirtException e) {
             LOG.log(Level.FINE, "resetting the libvirt error function", e);
         }
+    }
+
+    /**
+     * Takes libvirt-java's wake-up timer out of libvirt's event loop. {@code initEventLoop} registers it once per
+     * class (a JNA callback of this revision) and never removes it; {@code stopEventLoop} arms it to fire at once.
+     * When the loop returns for another event before the timer fired, the timer stays armed and fires in the next
+     * loop anyone runs — the next revision's — calling this revision's callback. Once JNA has freed that callback's
+     * stub ({@code JnaCaches}), that call crashed the JVM (SIGSEGV in jnidispatch on the event-loop thread). After
+     * the loop thread has ended no one dispatches the timer, so removing it here is final (libvirt frees a removed
+     * timeout without calling back: libvirt-java gives it no free function). The id is reset so that a restart of
+     * this same revision registers a fresh timer.
+     */
+    private static void removeWakeUpTimer() {
+        try {
+            java.lang.reflect.Field f = Library.class.getDeclaredField("timerID");
+            f.setAccessible(true);
+            int id = ((java.util.concurrent.atomic.AtomicInteger) f.get(null)).getAndSet(-1);
+            if (id >= 0 && Libvirt.INSTANCE.virEventRemoveTimeout(id) < 0)
+                LOG.warning("libvirt did not remove the event loop's wake-up timer " + id);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // libvirt-java is embedded, so its fields are known; if this ever fails the timer stays registered
+            // and JnaCaches must not free its stub (it does not clear callbacks when this failed).
+            LOG.log(Level.WARNING, "cannot remove libvirt-java's event-loop wake-up timer", e);
+            wakeUpTimerLeft = true;
+        }
+    }
+
+    /** True when a wake-up timer of this revision may still be registered in libvirt (see {@link #removeWakeUpTimer}). */
+    private static volatile boolean wakeUpTimerLeft;
+
+    public static boolean callbacksMayBeCalled() {
+        return wakeUpTimerLeft;
     }
 
     public boolean isRunning() {
