@@ -154,7 +154,16 @@ final class NodeProcess implements AutoCloseable {
             .timeout(timeout).header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json));
         if (authorization != null) b.header("Authorization", authorization);
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        long t0 = System.nanoTime();
+        HttpResponse<String> r;
+        try {
+            r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            // Which call, and how long after it was sent: at once means a pooled connection the server had
+            // already closed; later means the server dropped a request it was handling.
+            throw new IOException(method + " failed " + (System.nanoTime() - t0) / 1_000_000 + " ms after it was sent, at "
+                + java.time.Instant.now() + ": " + e.getMessage(), e);
+        }
         JsonObject o = null;
         try {
             JsonElement e = JsonParser.parseString(r.body());

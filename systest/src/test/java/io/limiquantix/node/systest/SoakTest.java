@@ -101,8 +101,10 @@ class SoakTest {
             }));
             load.add(loop(stop, counts, "swap", n -> {
                 Thread.sleep(20_000);
+                System.out.println("swap: stopping the libvirt bundle at " + java.time.Instant.now());
                 node.shell("felix:stop " + libvirtBundle); // qualified: the node has its own lq:stop
                 Thread.sleep(4_000);
+                System.out.println("swap: starting the libvirt bundle at " + java.time.Instant.now());
                 node.shell("felix:start " + libvirtBundle);
                 counts.computeIfAbsent("swaps", k -> new AtomicLong()).incrementAndGet();
             }));
