@@ -47,6 +47,9 @@ final class HostProbeKey {
             k.append(";qemu=absent");
         }
         k.append(";devkvm=").append(Files.exists(devKvm));
+        // Which module provides KVM (kvm_intel, kvm_amd, or one without VT-x/AMD-V such as kvm_pvm): can change
+        // without a new kernel.
+        k.append(";kvm-modules=").append(String.join(",", KvmProbe.kvmModules(KvmProbe.SYS_MODULE)));
         return k.toString();
     }
 }

@@ -41,7 +41,7 @@ final class KvmVerdictStore {
 
     /** What the verdict depends on, as one line: the host ({@link HostProbeKey}) and this probe's version. */
     String key() {
-        return host.host() + ";modules=" + String.join(",", KvmProbe.kvmModules(KvmProbe.SYS_MODULE)) + ";probe=" + KvmProbe.TICKS + '/' + KvmProbe.TIMEOUT_SECONDS + '/'
+        return host.host() + ";probe=" + KvmProbe.TICKS + '/' + KvmProbe.TIMEOUT_SECONDS + '/'
             + Integer.toHexString(Arrays.hashCode(KvmProbe.CODE));
     }
 
