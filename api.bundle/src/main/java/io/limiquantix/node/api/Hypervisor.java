@@ -49,7 +49,11 @@ public interface Hypervisor {
 
     VmStatus status(String vmId);
 
-    /** Every VM this backend holds, including ones the node did not create. */
+    /**
+     * Every VM this backend holds, including ones the node did not create. A listing is about identity and state:
+     * a backend may answer it in one bulk call and report 0 for a figure (vCPUs, memory, CPU time) that call does
+     * not carry; {@link #status} always carries them.
+     */
     List<VmStatus> listVms();
 
     SnapshotInfo createSnapshot(String vmId, SnapshotSpec spec, ProgressListener progress);

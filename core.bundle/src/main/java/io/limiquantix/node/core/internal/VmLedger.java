@@ -269,24 +269,49 @@ final class VmLedger implements AutoCloseable {
     /** Records an observed state; written in the next batch. Returns false when the VM is not in the ledger. */
     boolean recordState(String id, VmState state, String reason) {
         synchronized (lock) {
-            VmEntry old = entries.get(id);
-            if (old == null) return false;
-            String r = reason == null ? "" : reason;
-            if (old.lastKnownState() == state && old.stateReason().equals(r)) return true;
-            entries.put(id, old.withState(state, r));
-            // A new reason alone (backends word them differently from call to call) rides along with the
-            // next write instead of causing one.
-            if (old.lastKnownState() == state) return true;
-            dirty = true;
-            if (!flushScheduled) {
-                flushScheduled = true;
-                try {
-                    flusher.schedule(this::flushQuietly, STATE_FLUSH_DELAY_MS, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    flushScheduled = false;
-                }
-            }
-            return true;
+            boolean known = putState(id, state, reason);
+            scheduleFlushIfDirty();
+            return known;
+        }
+    }
+
+    /** A state observed for one VM, for {@link #recordStates}. */
+    record Observed(String id, VmState state, String reason) {
+    }
+
+    /**
+     * {@link #recordState} for a whole listing under one acquisition of the lock (a listing of 10,000 VMs used to
+     * queue 10,000 times behind ledger writes). Unchanged states cost a map lookup each.
+     */
+    void recordStates(List<Observed> observed) {
+        if (observed.isEmpty()) return;
+        synchronized (lock) {
+            for (Observed o : observed) putState(o.id(), o.state(), o.reason());
+            scheduleFlushIfDirty();
+        }
+    }
+
+    /** Under {@link #lock}: records the state in memory; marks the ledger dirty when the state itself changed. */
+    private boolean putState(String id, VmState state, String reason) {
+        VmEntry old = entries.get(id);
+        if (old == null) return false;
+        String r = reason == null ? "" : reason;
+        if (old.lastKnownState() == state && old.stateReason().equals(r)) return true;
+        entries.put(id, old.withState(state, r));
+        // A new reason alone (backends word them differently from call to call) rides along with the
+        // next write instead of causing one.
+        if (old.lastKnownState() != state) dirty = true;
+        return true;
+    }
+
+    /** Under {@link #lock}: a delayed write of pending state changes, unless one is already scheduled. */
+    private void scheduleFlushIfDirty() {
+        if (!dirty || flushScheduled) return;
+        flushScheduled = true;
+        try {
+            flusher.schedule(this::flushQuietly, STATE_FLUSH_DELAY_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            flushScheduled = false;
         }
     }
 

@@ -46,6 +46,7 @@ final class VmStatusView {
         Map<String, List<VmEntry>> byBackend = new LinkedHashMap<>();
         for (VmEntry e : entries) byBackend.computeIfAbsent(e.backend(), k -> new ArrayList<>()).add(e);
         Map<String, VmRecord> out = new HashMap<>();
+        List<VmLedger.Observed> observed = new ArrayList<>();
         for (Map.Entry<String, List<VmEntry>> group : byBackend.entrySet()) {
             Optional<Backend> b = registry.find(group.getKey());
             if (b.isEmpty()) {
@@ -63,9 +64,14 @@ final class VmStatusView {
             for (VmEntry e : group.getValue()) {
                 VmStatus s = listed.get(e.id());
                 if (failure != null) out.put(e.id(), record(e, VmState.UNKNOWN, failure));
-                else out.put(e.id(), s != null ? live(e, s) : notReported(e, b.get()));
+                else if (s == null) out.put(e.id(), notReported(e, b.get()));
+                else {
+                    observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
+                    out.put(e.id(), record(e, s.state(), s.reason()));
+                }
             }
         }
+        ledger.recordStates(observed);
         List<VmRecord> result = new ArrayList<>();
         for (VmEntry e : entries) result.add(out.get(e.id()));
         return result;

@@ -174,6 +174,28 @@ class VmLedgerTest {
     }
 
     @Test
+    void aListingsStatesAreRecordedTogetherAndWritten() {
+        String a = "11111111-1111-4111-8111-111111111111";
+        String b = "22222222-2222-4222-8222-222222222222";
+        try (VmLedger ledger = VmLedger.open(dir)) {
+            ledger.insert(VmEntry.adopted(a, "a", "qemu", VmState.RUNNING, ""), false);
+            ledger.insert(VmEntry.adopted(b, "b", "qemu", VmState.STOPPED, ""), false);
+            VmEntry before = ledger.get(b).orElseThrow();
+            ledger.recordStates(List.of(new VmLedger.Observed(a, VmState.PAUSED, "paused by the test"),
+                new VmLedger.Observed(b, VmState.STOPPED, ""),
+                new VmLedger.Observed("33333333-3333-4333-8333-333333333333", VmState.RUNNING, "")));
+            assertEquals(VmState.PAUSED, ledger.get(a).orElseThrow().lastKnownState());
+            assertEquals("paused by the test", ledger.get(a).orElseThrow().stateReason());
+            assertTrue(before == ledger.get(b).orElseThrow(), "an unchanged state leaves the entry as it was");
+            assertEquals(2, ledger.all().size(), "an observation of an unknown VM adds nothing");
+        }
+        try (VmLedger reopened = VmLedger.open(dir)) {
+            assertEquals(VmState.PAUSED, reopened.get(a).orElseThrow().lastKnownState());
+            assertEquals(VmState.STOPPED, reopened.get(b).orElseThrow().lastKnownState());
+        }
+    }
+
+    @Test
     void namesAreUniqueForCreatedVmsAndResolvable() {
         try (VmLedger ledger = VmLedger.open(dir)) {
             VmSpec spec = VmSpec.builder("web").id("11111111-1111-4111-8111-111111111111").build();

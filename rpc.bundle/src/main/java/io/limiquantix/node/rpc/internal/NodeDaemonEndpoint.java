@@ -34,6 +34,7 @@ import io.limiquantix.node.rpc.v1.VmRequest;
 import io.limiquantix.node.rpc.v1.WatchEventsRequest;
 import io.limiquantix.node.rpc.v1.WatchEventsResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +49,8 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
 
     private final Supplier<NodeService> node;
     private final ConsoleTickets consoles;
+    /** The spec messages of the VMs last listed, so an unchanged spec is not converted again on every call. */
+    private final SpecMessages specs = new SpecMessages();
 
     NodeDaemonEndpoint(Supplier<NodeService> node) {
         this(node, new ConsoleTickets());
@@ -142,14 +145,22 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
 
     @Override
     public void getVM(VmRequest request, StreamObserver<Vm> out) {
-        unary(out, n -> ReplyMapper.vm(n.getVm(vm(request.getVm()))));
+        unary(out, n -> ReplyMapper.vm(n.getVm(vm(request.getVm())), specs));
     }
 
     @Override
     public void listVMs(ListVMsRequest request, StreamObserver<ListVMsResponse> out) {
         unary(out, n -> {
+            boolean full = switch (request.getView()) {
+                case VM_VIEW_UNSPECIFIED, VM_VIEW_FULL -> true;
+                case VM_VIEW_BASIC -> false;
+                default -> throw new InvalidArgumentException("view", "unknown view " + request.getViewValue()
+                    + " (VM_VIEW_FULL or VM_VIEW_BASIC)");
+            };
             ListVMsResponse.Builder b = ListVMsResponse.newBuilder();
-            n.listVms().forEach(r -> b.addVms(ReplyMapper.vm(r)));
+            List<io.limiquantix.node.runtime.VmRecord> all = n.listVms();
+            if (full) specs.retainOnly(all);
+            for (io.limiquantix.node.runtime.VmRecord r : all) b.addVms(full ? ReplyMapper.vm(r, specs) : ReplyMapper.basic(r).build());
             return b.build();
         });
     }

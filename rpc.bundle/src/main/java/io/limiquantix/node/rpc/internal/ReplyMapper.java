@@ -28,12 +28,23 @@ final class ReplyMapper {
     private ReplyMapper() {}
 
     static Vm vm(VmRecord r) {
+        return vm(r, null);
+    }
+
+    /** Every field; the spec's message from {@code specs} when it holds one for this very spec (null: none). */
+    static Vm vm(VmRecord r, SpecMessages specs) {
+        Vm.Builder b = basic(r);
+        if (r.spec() != null) b.setSpec(specs == null ? SpecWriter.vmSpec(r.spec()) : specs.of(r.id(), r.spec()));
+        return b.build();
+    }
+
+    /** Every field but the spec (ListVMs' BASIC view). */
+    static Vm.Builder basic(VmRecord r) {
         Vm.Builder b = Vm.newBuilder().setId(r.id()).setName(str(r.name())).setBackend(str(r.backend()))
             .setState(state(r.state())).setStateReason(str(r.stateReason())).setAdopted(r.adopted())
             .setPendingOperation(str(r.pendingOperation()));
-        if (r.spec() != null) b.setSpec(SpecWriter.vmSpec(r.spec()));
         if (r.createdAt() != null) b.setCreatedAt(timestamp(r.createdAt()));
-        return b.build();
+        return b;
     }
 
     static VmState state(io.limiquantix.node.api.VmState s) {

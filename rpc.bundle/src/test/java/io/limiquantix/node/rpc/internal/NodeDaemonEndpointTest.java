@@ -108,6 +108,22 @@ class NodeDaemonEndpointTest {
     }
 
     @Test
+    void listVmsViewsAndAnUnknownViewNamesTheField() {
+        Vm vm = rpc.stub().createVM(CreateVMRequest.newBuilder().setSpec(kernelGuest("viewed")).build());
+        Vm full = rpc.stub().listVMs(ListVMsRequest.getDefaultInstance()).getVms(0);
+        assertTrue(full.hasSpec(), "unspecified view is FULL");
+        assertEquals(full, rpc.stub().listVMs(ListVMsRequest.newBuilder().setView(io.limiquantix.node.rpc.v1.VmView.VM_VIEW_FULL).build()).getVms(0));
+        Vm basic = rpc.stub().listVMs(ListVMsRequest.newBuilder().setView(io.limiquantix.node.rpc.v1.VmView.VM_VIEW_BASIC).build()).getVms(0);
+        assertFalse(basic.hasSpec(), "BASIC leaves the spec out");
+        assertEquals(full.toBuilder().clearSpec().build(), basic, "and only the spec");
+        assertEquals(vm.getSpec(), rpc.stub().getVM(VmRequest.newBuilder().setVm("viewed").build()).getSpec());
+        io.grpc.StatusRuntimeException bad = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+            () -> rpc.stub().listVMs(ListVMsRequest.newBuilder().setViewValue(7).build()));
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+        assertTrue(bad.getStatus().getDescription().startsWith("view"), bad.getStatus().getDescription());
+    }
+
+    @Test
     void serialConsoleDefaultsToOnWhenNotGiven() {
         Vm vm = rpc.stub().createVM(CreateVMRequest.newBuilder().setSpec(kernelGuest("quiet")).build());
         assertTrue(rpc.node.vms.get(vm.getId()).spec().serialConsole());

@@ -263,6 +263,12 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     @Override
     public List<VmStatus> listVms() {
         return conn.call("list VMs", c -> {
+            try {
+                return BulkStats.statuses(c);
+            } catch (LibvirtException e) {
+                // A driver without virConnectGetAllDomainStats: ask domain by domain.
+                if (e.getError() == null || e.getError().getCode() != Error.ErrorNumber.VIR_ERR_NO_SUPPORT) throw e;
+            }
             List<VmStatus> out = new ArrayList<>();
             for (Domain d : c.listAllDomains(0)) {
                 try {

@@ -75,6 +75,44 @@ class BulkStatsTest {
     }
 
     @Test
+    void theListingAgreesWithEachDomainsOwnStatus() {
+        List<String> ids = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                String id = UUID.randomUUID().toString();
+                hv.createVm(VmSpec.builder("list-" + id.substring(0, 8)).id(id).vcpus(1 + i).memoryMiB(128).build());
+                ids.add(id);
+            }
+            hv.startVm(ids.get(1));
+            hv.startVm(ids.get(2));
+            hv.pauseVm(ids.get(2));
+            List<VmStatus> listed = hv.listVms();
+            for (String id : ids) {
+                VmStatus one = hv.status(id);
+                VmStatus l = listed.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow(() -> new AssertionError("not listed: " + id));
+                assertEquals(one.name(), l.name());
+                assertEquals(one.state(), l.state(), l.name());
+            }
+            assertEquals(List.of(VmState.STOPPED, VmState.RUNNING, VmState.PAUSED),
+                ids.stream().map(id -> listed.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow().state()).toList());
+            assertEquals(listed.size(), listed.stream().map(VmStatus::id).distinct().count(), "each domain once");
+        } finally {
+            for (String id : ids) LibvirtTestSupport.removeQuietly(hv, id);
+        }
+    }
+
+    @Test
+    void aRecordBecomesAStatus() {
+        String id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        VmStatus running = BulkStats.toVmStatus(new BulkStats.Record(id, "r", java.util.Map.of("state.state", 1, "vcpu.current", 2L,
+            "balloon.maximum", 262144L, "cpu.time", 5_000L)));
+        assertEquals(new VmStatus(id, "r", VmState.RUNNING, "", 2, 256, 5_000), running);
+        VmStatus shutoff = BulkStats.toVmStatus(new BulkStats.Record(id, "s", java.util.Map.of("state.state", 5, "cpu.time", 7L)));
+        assertEquals(new VmStatus(id, "s", VmState.STOPPED, "", 0, 0, 0), shutoff, "no CPU time for a stopped VM; absent figures are 0");
+        assertEquals(VmState.UNKNOWN, BulkStats.toVmStatus(new BulkStats.Record(id, "u", java.util.Map.of())).state());
+    }
+
+    @Test
     void typedParametersOfEveryTypeAreRead() {
         Memory m = new Memory(7L * DomainStatsNative.PARAM_SIZE);
         m.clear();

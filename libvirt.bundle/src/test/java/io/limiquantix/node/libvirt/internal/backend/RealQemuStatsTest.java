@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.limiquantix.node.api.VmSpec;
 import io.limiquantix.node.api.VmState;
 import io.limiquantix.node.api.VmStats;
+import io.limiquantix.node.api.VmStatus;
 import io.limiquantix.node.api.storage.DiskSource;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -66,6 +67,14 @@ class RealQemuStatsTest {
             assertEquals(disk.toString(), d.path());
             assertTrue(d.readBytes() > 0 && d.readRequests() > 0, d.toString());
             assertTrue(d.writeBytes() >= 0 && d.writeRequests() >= 0, d.toString());
+            // The listing (one bulk call) carries what a per-domain status carries, on a real QEMU domain.
+            VmStatus listed = hv.listVms().stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
+            VmStatus one = hv.status(id);
+            assertEquals(one.name(), listed.name());
+            assertEquals(VmState.RUNNING, listed.state());
+            assertEquals(one.vcpus(), listed.vcpus());
+            assertEquals(one.memoryMiB(), listed.memoryMiB());
+            assertTrue(listed.cpuTimeNanos() > 0, "CPU time in the listing: " + listed);
             LibvirtTestSupport.waitFor(Duration.ofSeconds(60), () -> find(hv, id).cpuTimeNanos() > first.cpuTimeNanos(),
                 () -> "CPU time did not grow past " + first.cpuTimeNanos());
             System.out.println("RealQemuStatsTest: " + find(hv, id));
