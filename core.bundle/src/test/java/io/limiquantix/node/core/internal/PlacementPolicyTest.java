@@ -141,6 +141,24 @@ class PlacementPolicyTest {
     }
 
     @Test
+    void aBackendNotCapableOnlyBecauseItIsNotConnectedGivesARetryableError() {
+        // The libvirt backend right after its bundle (re)started: not connected yet, so it cannot know what it
+        // offers. A pinned CreateVM must hear "retry" (503), not "never" (501) — seen in the soak during swaps.
+        InMemoryTestBackend starting = InMemoryTestBackend.linux();
+        starting.capabilities = HypervisorCapabilities.notCapable("libvirt", "not connected to qemu:///system yet");
+        starting.health = BackendHealth.unavailable("connecting to qemu:///system");
+        add("qemu", 100, starting);
+        VmSpec pinned = VmSpec.builder("p").vcpus(1).memoryMiB(128).placement(new io.limiquantix.node.api.PlacementHints("qemu", false, false)).build();
+        PlacementDecision d = decide(pinned);
+        assertEquals(null, d.chosen());
+        assertTrue(candidate(d, "qemu").reason().startsWith("unhealthy: connecting"), candidate(d, "qemu").reason());
+        assertInstanceOf(BackendUnavailableException.class, PlacementPolicy.refusal(d));
+        starting.health = BackendHealth.healthy("connected");
+        assertInstanceOf(io.limiquantix.node.api.UnsupportedFeatureException.class, PlacementPolicy.refusal(decide(pinned)),
+            "a healthy backend that is not capable is a lasting refusal");
+    }
+
+    @Test
     void noBackendsAtAll() {
         PlacementDecision d = decide(linux("a"));
         assertFalse(d.placed());
