@@ -320,6 +320,12 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
     }
 
     @Override
+    public void abortMigration(VmRequest request, StreamObserver<io.limiquantix.node.rpc.v1.AbortMigrationResponse> out) {
+        unary(out, n -> io.limiquantix.node.rpc.v1.AbortMigrationResponse.newBuilder()
+            .setAborted(n.abortMigration(vm(request.getVm()))).build());
+    }
+
+    @Override
     public void watchEvents(WatchEventsRequest request, StreamObserver<WatchEventsResponse> out) {
         EventStream.open(node.get(), (ServerCallStreamObserver<WatchEventsResponse>) out);
     }

@@ -218,6 +218,13 @@ final class InMemoryTestNodeService implements NodeService {
     }
 
     @Override
+    public boolean abortMigration(String vm) {
+        call("abortMigration");
+        find(vm);
+        return false;
+    }
+
+    @Override
     public MigrationResult migrate(String vm, String targetUri, MigrationOptions options, ProgressListener progress) {
         call("migrate");
         VmRecord r = find(vm);

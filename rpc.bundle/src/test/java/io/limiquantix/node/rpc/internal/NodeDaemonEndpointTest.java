@@ -124,6 +124,19 @@ class NodeDaemonEndpointTest {
     }
 
     @Test
+    void abortMigrationReachesTheNodeAndSaysWhetherOneWasRunning() {
+        rpc.stub().createVM(CreateVMRequest.newBuilder().setSpec(kernelGuest("moving")).build());
+        assertFalse(rpc.stub().abortMigration(VmRequest.newBuilder().setVm("moving").build()).getAborted());
+        assertTrue(rpc.node.calls.contains("abortMigration"));
+        io.grpc.StatusRuntimeException unknown = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+            () -> rpc.stub().abortMigration(VmRequest.newBuilder().setVm("nope").build()));
+        assertEquals(io.grpc.Status.Code.NOT_FOUND, unknown.getStatus().getCode());
+        io.grpc.StatusRuntimeException empty = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+            () -> rpc.stub().abortMigration(VmRequest.getDefaultInstance()));
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, empty.getStatus().getCode());
+    }
+
+    @Test
     void serialConsoleDefaultsToOnWhenNotGiven() {
         Vm vm = rpc.stub().createVM(CreateVMRequest.newBuilder().setSpec(kernelGuest("quiet")).build());
         assertTrue(rpc.node.vms.get(vm.getId()).spec().serialConsole());
