@@ -43,12 +43,13 @@ public final class CapabilityProbe {
     static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
 
     /**
-     * What the host offers the probe; tests give their own. {@code qemu} is null when not installed;
+     * What the host offers the probe; tests give their own. {@code sysModule} lists the loaded kernel modules
+     * (which module provides KVM); {@code qemu} is null when not installed;
      * {@code taps} manages the NICs' taps (BRIDGE_NETWORK is offered only when it is usable).
      */
-    public record Host(Path devKvm, Path firmware, Path meminfo, String path, Path qemu, TapDevices taps) {
+    public record Host(Path devKvm, Path sysModule, Path firmware, Path meminfo, String path, Path qemu, TapDevices taps) {
         public static Host real(Path firmware) {
-            return new Host(Path.of("/dev/kvm"), firmware, Path.of("/proc/meminfo"), System.getenv("PATH"),
+            return new Host(Path.of("/dev/kvm"), KvmCheck.SYS_MODULE, firmware, Path.of("/proc/meminfo"), System.getenv("PATH"),
                 Files.isExecutable(QEMU) ? QEMU : null, IpTapDevices.onHost());
         }
     }
@@ -72,7 +73,7 @@ public final class CapabilityProbe {
             return Result.not("the cloud-hypervisor binary is not installed (" + binary + (onPathToo ? " and not on PATH)" : ")"), null);
         Path bin = found.get();
         KvmCheck.Verdict kvm = skipKvmCheck ? new KvmCheck.Verdict(true, "TEST ONLY: skipped", "")
-            : KvmCheck.decide(host.devKvm(), host.qemu(), guestRun);
+            : KvmCheck.decide(host.devKvm(), host.sysModule(), host.qemu(), guestRun);
         if (!kvm.usable()) return Result.not(kvm.reason() + " (KVM check: " + kvm.how() + ")", bin);
         PingResponse ping;
         try {

@@ -24,13 +24,37 @@ final class KvmCheck {
 
     private KvmCheck() {}
 
-    /** {@code qemu} is null when not installed; {@code guestRun} measures (cached in production). */
-    static Verdict decide(Path devKvm, Path qemu, Function<Path, KvmGuestRun.Outcome> guestRun) {
+    static final Path SYS_MODULE = Path.of("/sys/module");
+
+    /**
+     * {@code sysModule} is {@code /sys/module} in production; {@code qemu} is null when not installed;
+     * {@code guestRun} measures (cached in production).
+     */
+    static Verdict decide(Path devKvm, Path sysModule, Path qemu, Function<Path, KvmGuestRun.Outcome> guestRun) {
         if (!Files.exists(devKvm)) return new Verdict(false, "/dev/kvm", devKvm + " does not exist: KVM is not available on this host");
         if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm))
             return new Verdict(false, "/dev/kvm", devKvm + " is not readable and writable by the node");
+        String software = withoutVirtualizationExtensions(sysModule);
+        if (software != null) return new Verdict(false, "the modules in " + sysModule, software);
         if (qemu == null) return new Verdict(true, deviceOnly("qemu-system-x86_64 is not installed"), "");
         return judge(guestRun.apply(qemu));
+    }
+
+    /**
+     * Null when {@code kvm_intel} or {@code kvm_amd} is loaded (or nothing can be told); otherwise why this KVM
+     * cannot run ordinary guests: it is provided by a module that does not use VT-x/AMD-V (measured: {@code
+     * kvm_pvm}, on which a short test guest ran but a Linux kernel died with a KVM emulation failure).
+     */
+    static String withoutVirtualizationExtensions(Path sysModule) {
+        java.util.List<String> kvm;
+        try (var s = Files.list(sysModule)) {
+            kvm = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("kvm_")).sorted().toList();
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+        if (kvm.isEmpty() || kvm.contains("kvm_intel") || kvm.contains("kvm_amd")) return null;
+        return "/dev/kvm is provided by " + String.join(", ", kvm) + ", not by kvm_intel or kvm_amd: this KVM does not use"
+            + " the CPU's virtualization extensions and cannot run ordinary guests";
     }
 
     static Verdict judge(KvmGuestRun.Outcome run) {

@@ -34,14 +34,14 @@ class KvmCheckTest {
 
     @Test
     void withoutDevKvmNothingElseIsTried() {
-        KvmCheck.Verdict v = KvmCheck.decide(tmp.resolve("missing"), Path.of("/usr/bin/qemu-system-x86_64"), MUST_NOT_RUN);
+        KvmCheck.Verdict v = KvmCheck.decide(tmp.resolve("missing"), tmp.resolve("no-sys-module"), Path.of("/usr/bin/qemu-system-x86_64"), MUST_NOT_RUN);
         assertFalse(v.usable());
         assertTrue(v.reason().contains("does not exist"), v.reason());
     }
 
     @Test
     void withoutQemuOnlyTheDeviceIsCheckedAndTheVerdictSaysSo() throws Exception {
-        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), null, MUST_NOT_RUN);
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("no-sys-module"), null, MUST_NOT_RUN);
         assertTrue(v.usable());
         assertTrue(v.how().contains("no test guest was run"), v.how());
         assertTrue(v.how().contains("not installed"), v.how());
@@ -50,7 +50,7 @@ class KvmCheckTest {
     @Test
     void aGuestThatFinishesInTimeMakesKvmUsable() throws Exception {
         Path qemu = tmp.resolve("qemu");
-        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), qemu,
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("no-sys-module"), qemu,
             measured(new KvmGuestRun.Outcome(KvmGuestRun.Ending.EXITED, KvmGuestRun.EXIT_PASSED, Duration.ofMillis(3100), "")));
         assertEquals(List.of(qemu), runs);
         assertTrue(v.usable());
@@ -60,7 +60,7 @@ class KvmCheckTest {
 
     @Test
     void aGuestStillRunningAtTheBoundMeansKvmIsNotUsable() throws Exception {
-        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("qemu"),
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("no-sys-module"), tmp.resolve("qemu"),
             measured(new KvmGuestRun.Outcome(KvmGuestRun.Ending.TIMED_OUT, -1, KvmGuestRun.BOUND, "")));
         assertFalse(v.usable());
         assertEquals(KvmCheck.GUEST_RUN, v.how());
@@ -69,7 +69,7 @@ class KvmCheckTest {
 
     @Test
     void aGuestEndingAnyOtherWayMeansKvmIsNotUsableAndQemuIsQuoted() throws Exception {
-        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("qemu"), measured(new KvmGuestRun.Outcome(
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("no-sys-module"), tmp.resolve("qemu"), measured(new KvmGuestRun.Outcome(
             KvmGuestRun.Ending.EXITED, 1, Duration.ofMillis(200), "failed to initialize kvm: Permission denied")));
         assertFalse(v.usable());
         assertTrue(v.reason().contains("status 1"), v.reason());
@@ -79,7 +79,7 @@ class KvmCheckTest {
     /** A QEMU that cannot be started says nothing about KVM: the weaker check decides, and says why. */
     @Test
     void aQemuThatCannotRunFallsBackToTheDeviceCheck() throws Exception {
-        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("qemu"),
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), tmp.resolve("no-sys-module"), tmp.resolve("qemu"),
             measured(new KvmGuestRun.Outcome(KvmGuestRun.Ending.NOT_STARTED, -1, Duration.ZERO, "error=13, Permission denied")));
         assertTrue(v.usable());
         assertTrue(v.how().contains("could not be run: error=13"), v.how());
@@ -90,7 +90,7 @@ class KvmCheckTest {
     void theCapabilityProbeIsNotCapableWhenTheGuestStalls() throws Exception {
         Path binary = Files.createFile(tmp.resolve("cloud-hypervisor"));
         binary.toFile().setExecutable(true);
-        CapabilityProbe.Host host = new CapabilityProbe.Host(devKvm(), null, Path.of("/proc/meminfo"), "", tmp.resolve("qemu"), null);
+        CapabilityProbe.Host host = new CapabilityProbe.Host(devKvm(), tmp.resolve("no-sys-module"), null, Path.of("/proc/meminfo"), "", tmp.resolve("qemu"), null);
         CapabilityProbe.Result r = CapabilityProbe.probe(binary, false, false, host, null, tmp.resolve("scratch"), Duration.ofSeconds(1),
             measured(new KvmGuestRun.Outcome(KvmGuestRun.Ending.TIMED_OUT, -1, KvmGuestRun.BOUND, "")));
         assertFalse(r.capabilities().capable());
@@ -110,5 +110,18 @@ class KvmCheckTest {
         assertEquals(0x12, 0x1f + s[0x1e], "jnz wait");
         assertEquals((byte) 0xf4, s[0x12]);
         assertEquals(85, KvmGuestRun.EXIT_PASSED);
+    }
+
+    /** /sys/module as recorded on this project's CI host (kvm_pvm) and on an ordinary AMD host. */
+    @Test
+    void aKvmWithoutVirtualizationExtensionsIsRefusedBeforeAnyGuestRuns() throws Exception {
+        Path pvm = tmp.resolve("pvm");
+        for (String m : java.util.List.of("kvm", "kvm_pvm", "tun")) Files.createDirectories(pvm.resolve(m).resolve("parameters"));
+        KvmCheck.Verdict v = KvmCheck.decide(devKvm(), pvm, Path.of("/usr/bin/qemu-system-x86_64"), MUST_NOT_RUN);
+        assertFalse(v.usable());
+        assertTrue(v.reason().contains("kvm_pvm"), v.reason());
+        Path amd = tmp.resolve("amd");
+        for (String m : java.util.List.of("kvm", "kvm_amd")) Files.createDirectories(amd.resolve(m).resolve("parameters"));
+        assertEquals(null, KvmCheck.withoutVirtualizationExtensions(amd));
     }
 }

@@ -86,7 +86,7 @@ class StandInProcessTest {
 
     private CloudHvHypervisor backend(Path binary, boolean skipKvmCheck, Path devKvm) {
         CloudHvHypervisor hv = new CloudHvHypervisor("ch-test", new CloudHvHypervisor.Settings(binary, false, tmp.resolve("state"),
-            skipKvmCheck, Duration.ofSeconds(60)), new CapabilityProbe.Host(devKvm, null, Path.of("/proc/meminfo"), "", null, taps), api);
+            skipKvmCheck, Duration.ofSeconds(60)), new CapabilityProbe.Host(devKvm, tmp.resolve("no-sys-module"), null, Path.of("/proc/meminfo"), "", null, taps), api);
         hv.open();
         hv.subscribe(events::add);
         opened.add(hv);
