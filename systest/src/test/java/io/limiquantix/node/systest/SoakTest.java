@@ -190,7 +190,7 @@ class SoakTest {
 
     private static void count(Map<String, AtomicLong> counts, NodeProcess.Reply r) {
         counts.computeIfAbsent("http-" + r.status(), k -> new AtomicLong()).incrementAndGet();
-        if (r.status() == 500) System.out.println("500: " + r.body());
+        if (r.status() == 500 || r.status() == 501) System.out.println(r.status() + ": " + r.body());
     }
 
     /** The id of the bundle whose name contains {@code name}, from the Gogo shell's {@code lb}. */
