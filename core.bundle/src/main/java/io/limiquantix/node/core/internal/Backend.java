@@ -95,6 +95,17 @@ final class Backend {
         }
     }
 
+    /**
+     * Asks the backend again now, whatever the cache holds: placement does so when a not-capable answer meets a
+     * healthy backend, since that answer may predate the connection that made it healthy.
+     */
+    HypervisorCapabilities capabilitiesAfresh() {
+        synchronized (this) {
+            if (capabilities != null && capabilities.isDone()) capabilitiesAsked = System.nanoTime() - RECHECK_MS * 2_000_000L;
+        }
+        return capabilities();
+    }
+
     /** Starts a health call unless one is still outstanding; lets callers ask several backends at once. */
     synchronized CompletableFuture<BackendHealth> startHealth() {
         if (health == null || health.isDone()) health = calls.start(hypervisor::health);

@@ -90,7 +90,9 @@ final class PlacementPolicy {
             if (!health.isHealthy())
                 return "unhealthy: " + (health.detail().isBlank() ? health.status().name() : health.detail())
                     + " (its capabilities are unknown until it is healthy: " + caps.notCapableReason() + ")";
-            return "not capable: " + caps.notCapableReason();
+            // Healthy now: the not-capable answer may be from before it connected (a bundle just started).
+            caps = b.capabilitiesAfresh();
+            if (!caps.capable()) return "not capable: " + caps.notCapableReason();
         }
         EnumSet<Feature> missing = required.isEmpty() ? EnumSet.noneOf(Feature.class) : EnumSet.copyOf(required);
         missing.removeAll(caps.features());
