@@ -91,7 +91,10 @@ final class Backend {
             if (c == null) return HypervisorCapabilities.notCapable(typeOrName(), "backend reported no capabilities");
             return c;
         } catch (HypervisorException e) {
-            return HypervisorCapabilities.notCapable(typeOrName(), "capabilities probe failed: " + e.getMessage());
+            // A backend that did not answer (yet) cannot tell what it offers; any other failure is an answer.
+            String why = "capabilities probe failed: " + e.getMessage();
+            return e instanceof io.limiquantix.node.api.BackendUnavailableException
+                ? HypervisorCapabilities.notYetKnown(typeOrName(), why) : HypervisorCapabilities.notCapable(typeOrName(), why);
         }
     }
 

@@ -83,17 +83,13 @@ final class PlacementPolicy {
     private static String refusal(Backend b, VmSpec spec, Set<Feature> required, String pinned) {
         if (pinned != null && !pinned.equals(b.name())) return "not pinned";
         HypervisorCapabilities caps = b.capabilities();
-        if (!caps.capable()) {
-            // A backend that is not connected (yet, or any more) cannot know what it offers: that passes, and the
-            // caller may retry (BackendUnavailableException), unlike a healthy backend that is not capable here.
-            BackendHealth health = b.health();
-            if (!health.isHealthy())
-                return "unhealthy: " + (health.detail().isBlank() ? health.status().name() : health.detail())
-                    + " (its capabilities are unknown until it is healthy: " + caps.notCapableReason() + ")";
-            // Healthy now: the not-capable answer may be from before it connected (a bundle just started).
+        if (!caps.capable() && caps.pending()) {
+            // Not known yet (not connected or not probed): ask again now, it may have connected meanwhile; if it
+            // still cannot tell, the refusal is for now (retryable, 503), unlike a backend that is not capable here.
             caps = b.capabilitiesAfresh();
-            if (!caps.capable()) return "not capable: " + caps.notCapableReason();
+            if (!caps.capable() && caps.pending()) return "unhealthy: not ready yet: " + caps.notCapableReason();
         }
+        if (!caps.capable()) return "not capable: " + caps.notCapableReason();
         EnumSet<Feature> missing = required.isEmpty() ? EnumSet.noneOf(Feature.class) : EnumSet.copyOf(required);
         missing.removeAll(caps.features());
         if (!missing.isEmpty())

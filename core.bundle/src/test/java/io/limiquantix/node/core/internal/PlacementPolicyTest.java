@@ -145,13 +145,13 @@ class PlacementPolicyTest {
         // The libvirt backend right after its bundle (re)started: not connected yet, so it cannot know what it
         // offers. A pinned CreateVM must hear "retry" (503), not "never" (501) — seen in the soak during swaps.
         InMemoryTestBackend starting = InMemoryTestBackend.linux();
-        starting.capabilities = HypervisorCapabilities.notCapable("libvirt", "not connected to qemu:///system yet");
+        starting.capabilities = HypervisorCapabilities.notYetKnown("libvirt", "not connected to qemu:///system yet");
         starting.health = BackendHealth.unavailable("connecting to qemu:///system");
         add("qemu", 100, starting);
         VmSpec pinned = VmSpec.builder("p").vcpus(1).memoryMiB(128).placement(new io.limiquantix.node.api.PlacementHints("qemu", false, false)).build();
         PlacementDecision d = decide(pinned);
         assertEquals(null, d.chosen());
-        assertTrue(candidate(d, "qemu").reason().startsWith("unhealthy: connecting"), candidate(d, "qemu").reason());
+        assertTrue(candidate(d, "qemu").reason().startsWith("unhealthy: not ready yet: not connected"), candidate(d, "qemu").reason());
         assertInstanceOf(BackendUnavailableException.class, PlacementPolicy.refusal(d));
         // Connected meanwhile, while the runtime still holds the answer from before: asked again, it is placeable.
         starting.health = BackendHealth.healthy("connected");

@@ -130,7 +130,7 @@ public final class CloudHvHypervisor implements Hypervisor {
     @Override
     public HypervisorCapabilities capabilities() {
         HypervisorCapabilities c = capabilities;
-        return c != null ? c : HypervisorCapabilities.notCapable(CapabilityProbe.TYPE, "backend " + name + " has not probed the host yet");
+        return c != null ? c : HypervisorCapabilities.notYetKnown(CapabilityProbe.TYPE, "backend " + name + " has not probed the host yet");
     }
 
     @Override

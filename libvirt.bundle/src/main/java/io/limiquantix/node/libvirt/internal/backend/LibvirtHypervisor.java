@@ -122,7 +122,7 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
     @Override
     public HypervisorCapabilities capabilities() {
         HypervisorCapabilities c = capabilities;
-        return c != null ? c : HypervisorCapabilities.notCapable(CapabilityProbe.TYPE,
+        return c != null ? c : HypervisorCapabilities.notYetKnown(CapabilityProbe.TYPE,
             "not connected to " + conn.uri() + " yet: " + conn.health().detail());
     }
 
