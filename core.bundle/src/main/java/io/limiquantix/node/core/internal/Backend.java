@@ -40,17 +40,19 @@ final class Backend {
         this.serviceId = serviceId;
         this.hypervisor = hypervisor;
         this.calls = calls;
-        probeCapabilities();
+        probeCapabilities(false);
     }
 
-    /** The current capability probe, starting a new one when the cached answer is due for another look. */
-    private synchronized CompletableFuture<HypervisorCapabilities> probeCapabilities() {
+    /**
+     * The current capability probe, starting a new one when the cached answer is due for another look, or
+     * {@code afresh} (unless one is running).
+     */
+    private synchronized CompletableFuture<HypervisorCapabilities> probeCapabilities(boolean afresh) {
         long now = System.nanoTime();
         if (capabilities != null) {
             if (!capabilities.isDone()) return capabilities;
-            boolean capable = isCapable(capabilities);
             long ageMs = (now - capabilitiesAsked) / 1_000_000;
-            if (ageMs < (capable ? CAPABLE_TTL_MS : RECHECK_MS)) return capabilities;
+            if (!afresh && ageMs < (isCapable(capabilities) ? CAPABLE_TTL_MS : RECHECK_MS)) return capabilities;
         }
         capabilitiesAsked = now;
         capabilities = calls.start(hypervisor::capabilities);
@@ -86,8 +88,20 @@ final class Backend {
      * is not capable, with the reason, so placement and the console show why.
      */
     HypervisorCapabilities capabilities() {
+        return capabilities(false);
+    }
+
+    /**
+     * Asks the backend again now, whatever the cache holds: placement does so when it holds a "not known yet"
+     * answer, since the backend may have connected since.
+     */
+    HypervisorCapabilities capabilitiesAfresh() {
+        return capabilities(true);
+    }
+
+    private HypervisorCapabilities capabilities(boolean afresh) {
         try {
-            HypervisorCapabilities c = calls.await("capabilities of backend " + name, probeCapabilities());
+            HypervisorCapabilities c = calls.await("capabilities of backend " + name, probeCapabilities(afresh));
             if (c == null) return HypervisorCapabilities.notCapable(typeOrName(), "backend reported no capabilities");
             return c;
         } catch (HypervisorException e) {
@@ -96,17 +110,6 @@ final class Backend {
             return e instanceof io.limiquantix.node.api.BackendUnavailableException
                 ? HypervisorCapabilities.notYetKnown(typeOrName(), why) : HypervisorCapabilities.notCapable(typeOrName(), why);
         }
-    }
-
-    /**
-     * Asks the backend again now, whatever the cache holds: placement does so when a not-capable answer meets a
-     * healthy backend, since that answer may predate the connection that made it healthy.
-     */
-    HypervisorCapabilities capabilitiesAfresh() {
-        synchronized (this) {
-            if (capabilities != null && capabilities.isDone()) capabilitiesAsked = System.nanoTime() - RECHECK_MS * 2_000_000L;
-        }
-        return capabilities();
     }
 
     /** Starts a health call unless one is still outstanding; lets callers ask several backends at once. */
