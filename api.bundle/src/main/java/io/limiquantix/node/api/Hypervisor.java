@@ -101,6 +101,19 @@ public interface Hypervisor {
     Subscription subscribe(VmEventListener listener);
 
     /**
+     * True when this backend publishes an event naming the VM for every change of a VM's state (and for a VM
+     * defined or undefined outside the node), and a {@link VmEvent.Type#BACKEND_DOWN} when it may have missed
+     * some, followed by {@link VmEvent.Type#BACKEND_UP} once it publishes again. The runtime then answers a
+     * listing from the last one it took, asking only about the VMs an event named since. Backends that cannot
+     * promise this keep the default, and every listing asks them.
+     *
+     * @since 1.3
+     */
+    default boolean eventsCoverStateChanges() {
+        return false;
+    }
+
+    /**
      * Counters of every VM this backend holds (CPU time, memory, disk and network I/O), read in one sweep.
      * Backends that cannot do this keep the default, which refuses with {@link UnsupportedFeatureException}.
      *

@@ -30,6 +30,8 @@ final class Backend {
     private CompletableFuture<HypervisorCapabilities> capabilities;
     private long capabilitiesAsked;
     private CompletableFuture<BackendHealth> health;
+    /** The last VM listing of this registration (used only when its events cover every state change). */
+    private final ListingCache listing = new ListingCache();
     /** Set once a health answer of this registration was healthy: from then on calls no longer wait for it. */
     private volatile boolean arrived;
 
@@ -77,6 +79,10 @@ final class Backend {
 
     Hypervisor hypervisor() {
         return hypervisor;
+    }
+
+    ListingCache listing() {
+        return listing;
     }
 
     BoundedCalls calls() {

@@ -48,13 +48,26 @@ final class BackendLifecycle implements BackendRegistry.Listener, AutoCloseable 
         if (closed) return;
         try {
             Subscription s = b.hypervisor().subscribe(e -> reconciler.onBackendEvent(b, e));
-            if (s != null) subscriptions.put(b.serviceId(), s);
+            if (s != null) {
+                subscriptions.put(b.serviceId(), s);
+                if (eventsCoverStateChanges(b)) b.listing().enable();
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "cannot subscribe to the events of " + b + "; VM states refresh on listing only", e);
         }
         events.publish(new VmEvent(VmEvent.Type.BACKEND_UP, null, null, b.name(), "ranking " + b.ranking(), null));
         active.put(b.serviceId(), b);
         reconcile(b, 0);
+    }
+
+    private static boolean eventsCoverStateChanges(Backend b) {
+        try {
+            return b.hypervisor().eventsCoverStateChanges();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.log(Level.WARNING, "backend " + b.name() + " cannot say whether its events cover every state change; every"
+                + " listing asks it", e);
+            return false;
+        }
     }
 
     /**

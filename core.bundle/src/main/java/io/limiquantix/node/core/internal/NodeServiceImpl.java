@@ -365,6 +365,7 @@ final class NodeServiceImpl implements NodeService, AutoCloseable {
         } catch (RuntimeException e) {
             throw BoundedCalls.asHypervisorException(operation + " of VM " + id + " on backend " + b.name(), e);
         } finally {
+            b.listing().mark(id); // before the marker goes: a listing must not serve the state from before the call
             try {
                 if (ledger.get(id).isPresent()) ledger.update(id, e -> e.withPending(null));
             } catch (HypervisorException e) {

@@ -151,6 +151,9 @@ final class Reconciler {
     /** A backend event: keeps the ledger's last known state current and passes the event on. */
     void onBackendEvent(Backend b, VmEvent raw) {
         if (raw == null) return;
+        if (raw.vmId() != null) b.listing().mark(raw.vmId());
+        else if (raw.type() == VmEvent.Type.BACKEND_DOWN || raw.type() == VmEvent.Type.BACKEND_UP
+            || raw.type() == VmEvent.Type.BACKEND_HEALTH) b.listing().invalidateAll();
         VmEvent e = new VmEvent(raw.type(), raw.vmId(), raw.vmName(), b.name(), raw.detail(), raw.at());
         if (e.vmId() != null) {
             VmEntry known = ledger.get(e.vmId()).orElse(null);

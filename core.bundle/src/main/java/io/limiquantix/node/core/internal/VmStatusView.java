@@ -53,28 +53,82 @@ final class VmStatusView {
                 for (VmEntry e : group.getValue()) out.put(e.id(), away(e));
                 continue;
             }
-            Map<String, VmStatus> listed = new HashMap<>();
-            String failure = null;
-            try {
-                List<VmStatus> l = b.get().calls().call("VM listing of backend " + b.get().name(), b.get().hypervisor()::listVms);
-                if (l != null) for (VmStatus s : l) if (s != null) listed.put(s.id(), s);
-            } catch (HypervisorException ex) {
-                failure = "VM listing of backend " + group.getKey() + " failed: " + ex.getMessage();
-            }
-            for (VmEntry e : group.getValue()) {
-                VmStatus s = listed.get(e.id());
-                if (failure != null) out.put(e.id(), record(e, VmState.UNKNOWN, failure));
-                else if (s == null) out.put(e.id(), notReported(e, b.get()));
-                else {
-                    observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
-                    out.put(e.id(), record(e, s.state(), s.reason()));
-                }
-            }
+            if (!fromCache(b.get(), group.getValue(), out, observed)) listAll(b.get(), group.getValue(), out, observed);
         }
         ledger.recordStates(observed);
         List<VmRecord> result = new ArrayList<>();
         for (VmEntry e : entries) result.add(out.get(e.id()));
         return result;
+    }
+
+    /** Asks the backend for every VM it has; keeps the answer when the backend's events keep it true. */
+    private void listAll(Backend b, List<VmEntry> group, Map<String, VmRecord> out, List<VmLedger.Observed> observed) {
+        ListingCache.Ticket ticket = b.listing().ticket();
+        Map<String, VmStatus> listed = new HashMap<>();
+        String failure = null;
+        try {
+            List<VmStatus> l = b.calls().call("VM listing of backend " + b.name(), b.hypervisor()::listVms);
+            if (l != null) for (VmStatus s : l) if (s != null) listed.put(s.id(), s);
+            b.listing().install(ticket, l == null ? List.of() : l);
+        } catch (HypervisorException ex) {
+            failure = "VM listing of backend " + b.name() + " failed: " + ex.getMessage();
+        }
+        for (VmEntry e : group) {
+            VmStatus s = listed.get(e.id());
+            if (failure != null) out.put(e.id(), record(e, VmState.UNKNOWN, failure));
+            else if (s == null) out.put(e.id(), notReported(e, b));
+            else {
+                observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
+                out.put(e.id(), record(e, s.state(), s.reason()));
+            }
+        }
+    }
+
+    /**
+     * Answers from the backend's last listing (see {@link ListingCache}), asking one by one about the VMs an event
+     * named since, the ones with an operation in flight and the ones the listing does not have. False when there is
+     * no usable listing or asking one by one would cost more than listing everything.
+     */
+    private boolean fromCache(Backend b, List<VmEntry> group, Map<String, VmRecord> out, List<VmLedger.Observed> observed) {
+        ListingCache.Served served = b.listing().serve();
+        if (served == null) return false;
+        List<VmEntry> ask = new ArrayList<>();
+        for (VmEntry e : group)
+            if (e.pendingOperation() != null || served.marked().contains(e.id()) || !served.statuses().containsKey(e.id()))
+                ask.add(e);
+        if (ask.size() > ListingCache.askBudget(group.size())) return false;
+        if (served.refreshDue()) refreshInBackground(b);
+        for (VmEntry e : group) {
+            VmStatus s = served.statuses().get(e.id());
+            if (s != null) out.put(e.id(), record(e, s.state(), s.reason()));
+        }
+        for (VmEntry e : ask) {
+            try {
+                VmStatus s = b.calls().call("status of VM " + e.id(), () -> b.hypervisor().status(e.id()));
+                b.listing().settle(served.ticket(), e.id(), s);
+                observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
+                out.put(e.id(), record(e, s.state(), s.reason()));
+            } catch (NotFoundException nf) {
+                b.listing().settle(served.ticket(), e.id(), null);
+                out.put(e.id(), notReported(e, b));
+            } catch (HypervisorException ex) {
+                out.put(e.id(), record(e, VmState.UNKNOWN, "status from backend " + e.backend() + " failed: " + ex.getMessage()));
+            }
+        }
+        return true;
+    }
+
+    /** Re-takes an old listing without making the caller wait; at most one at a time per backend. */
+    private void refreshInBackground(Backend b) {
+        if (!b.listing().beginRefresh()) return;
+        ListingCache.Ticket ticket = b.listing().ticket();
+        b.calls().start(b.hypervisor()::listVms).whenComplete((l, failure) -> {
+            try {
+                if (failure == null && l != null) b.listing().install(ticket, l);
+            } finally {
+                b.listing().endRefresh();
+            }
+        });
     }
 
     private VmRecord live(VmEntry e, VmStatus s) {

@@ -56,6 +56,10 @@ final class InMemoryTestBackend implements Hypervisor {
     /** When set, listVms() and status() throw it: a backend whose queries fail. */
     volatile RuntimeException queryFailure;
     volatile Duration operationDelay = Duration.ZERO;
+    /** What eventsCoverStateChanges() answers (this backend itself publishes only what a test emits). */
+    volatile boolean eventsCover;
+    final AtomicInteger listings = new AtomicInteger();
+    final AtomicInteger statusCalls = new AtomicInteger();
 
     InMemoryTestBackend(Set<Feature> features) {
         this(features, 0, 0);
@@ -173,12 +177,14 @@ final class InMemoryTestBackend implements Hypervisor {
 
     @Override
     public VmStatus status(String vmId) {
+        statusCalls.incrementAndGet();
         if (queryFailure != null) throw queryFailure;
         return vm(vmId);
     }
 
     @Override
     public List<VmStatus> listVms() {
+        listings.incrementAndGet();
         if (queryFailure != null) throw queryFailure;
         return List.copyOf(vms.values());
     }
@@ -241,6 +247,11 @@ final class InMemoryTestBackend implements Hypervisor {
         InMemoryTestBackend there = hosts.get(targetUri);
         if (there == null) throw new io.limiquantix.node.api.BackendUnavailableException("cannot reach " + targetUri, null);
         return there.status(vmId);
+    }
+
+    @Override
+    public boolean eventsCoverStateChanges() {
+        return eventsCover;
     }
 
     @Override

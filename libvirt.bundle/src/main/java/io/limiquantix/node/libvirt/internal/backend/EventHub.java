@@ -30,6 +30,7 @@ final class EventHub implements AutoCloseable {
     private final List<VmEventListener> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService delivery;
     private final AtomicLong dropped = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean missed = new java.util.concurrent.atomic.AtomicBoolean();
 
     EventHub(String backend) {
         this.backend = backend;
@@ -49,11 +50,23 @@ final class EventHub implements AutoCloseable {
 
     void publish(VmEvent event) {
         if (listeners.isEmpty()) return;
+        // Subscribers may rely on seeing every change (Hypervisor#eventsCoverStateChanges): after a drop, the
+        // next event that fits is preceded by one saying that some were missed.
+        if (missed.getAndSet(false) && !enqueue(new VmEvent(VmEvent.Type.BACKEND_HEALTH, null, null, backend,
+            "events were dropped (" + dropped.get() + " so far): VM states must be listed again", null))) {
+            missed.set(true);
+        }
+        if (!enqueue(event)) missed.set(true);
+    }
+
+    private boolean enqueue(VmEvent event) {
         try {
             delivery.execute(() -> deliver(event));
+            return true;
         } catch (RejectedExecutionException e) {
             if (!delivery.isShutdown() && dropped.incrementAndGet() % 1000 == 1)
                 LOG.warning("backend " + backend + ": event subscribers are too slow; " + dropped.get() + " events dropped so far");
+            return false;
         }
     }
 
@@ -78,19 +91,25 @@ final class EventHub implements AutoCloseable {
             case STOPPED -> VmEvent.Type.STOPPED;
             case SHUTDOWN -> VmEvent.Type.SHUTDOWN;
             case CRASHED -> VmEvent.Type.CRASHED;
-            case PMSUSPENDED, UNKNOWN -> null;
+            // The API has no event for a guest that suspended itself to RAM; it does not run, so PAUSED, with
+            // the detail saying which (status reports SUSPENDED). Subscribers must learn that it changed.
+            case PMSUSPENDED -> VmEvent.Type.PAUSED;
+            // libvirt-java's name for a type newer than itself; libvirt 9's nine types are all known to it.
+            case UNKNOWN -> null;
         };
     }
 
     static String detailOf(DomainEvent event) {
+        String prefix = event.getType() == DomainEventType.PMSUSPENDED ? "pmsuspended" : "";
         Object detail;
         try {
             detail = event.getDetail();
         } catch (RuntimeException e) {
             // libvirt-java maps detail codes newer than itself to nothing; the type alone still counts.
-            return "";
+            return prefix;
         }
-        return detail == null ? "" : detail.toString().toLowerCase(java.util.Locale.ROOT);
+        String d = detail == null ? "" : detail.toString().toLowerCase(java.util.Locale.ROOT);
+        return prefix.isEmpty() || d.isEmpty() ? prefix + d : prefix + ": " + d;
     }
 
     @Override

@@ -367,6 +367,16 @@ public final class LibvirtHypervisor implements Hypervisor, AutoCloseable {
         return events.subscribe(listener);
     }
 
+    /**
+     * Yes: libvirt raises a lifecycle event for every state change (and for definitions made outside the node),
+     * each is published (see {@link EventHub#typeOf}), a lost connection is published as BACKEND_DOWN and the
+     * next one as BACKEND_UP, and events the hub had to drop as BACKEND_HEALTH.
+     */
+    @Override
+    public boolean eventsCoverStateChanges() {
+        return true;
+    }
+
     /** Every domain's counters in one virConnectGetAllDomainStats call (see {@link BulkStats}). */
     @Override
     public List<io.limiquantix.node.api.VmStats> stats() {
