@@ -50,7 +50,7 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
     private final Supplier<NodeService> node;
     private final ConsoleTickets consoles;
     /** The spec messages of the VMs last listed, so an unchanged spec is not converted again on every call. */
-    private final SpecMessages specs = new SpecMessages();
+    private final VmMessages specs = new VmMessages();
 
     NodeDaemonEndpoint(Supplier<NodeService> node) {
         this(node, new ConsoleTickets());
@@ -145,7 +145,7 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
 
     @Override
     public void getVM(VmRequest request, StreamObserver<Vm> out) {
-        unary(out, n -> ReplyMapper.vm(n.getVm(vm(request.getVm())), specs));
+        unary(out, n -> specs.vm(n.getVm(vm(request.getVm()))));
     }
 
     @Override
@@ -160,7 +160,7 @@ final class NodeDaemonEndpoint extends NodeDaemonServiceGrpc.NodeDaemonServiceIm
             ListVMsResponse.Builder b = ListVMsResponse.newBuilder();
             List<io.limiquantix.node.runtime.VmRecord> all = n.listVms();
             if (full) specs.retainOnly(all);
-            for (io.limiquantix.node.runtime.VmRecord r : all) b.addVms(full ? ReplyMapper.vm(r, specs) : ReplyMapper.basic(r).build());
+            for (io.limiquantix.node.runtime.VmRecord r : all) b.addVms(full ? specs.vm(r) : ReplyMapper.basic(r).build());
             return b.build();
         });
     }

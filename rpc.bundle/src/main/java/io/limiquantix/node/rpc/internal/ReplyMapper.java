@@ -27,14 +27,10 @@ import java.time.Instant;
 final class ReplyMapper {
     private ReplyMapper() {}
 
+    /** Every field (see {@link VmMessages#vm} for the kept messages of listed VMs). */
     static Vm vm(VmRecord r) {
-        return vm(r, null);
-    }
-
-    /** Every field; the spec's message from {@code specs} when it holds one for this very spec (null: none). */
-    static Vm vm(VmRecord r, SpecMessages specs) {
         Vm.Builder b = basic(r);
-        if (r.spec() != null) b.setSpec(specs == null ? SpecWriter.vmSpec(r.spec()) : specs.of(r.id(), r.spec()));
+        if (r.spec() != null) b.setSpec(SpecWriter.vmSpec(r.spec()));
         return b.build();
     }
 

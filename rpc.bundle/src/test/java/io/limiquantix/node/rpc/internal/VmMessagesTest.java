@@ -11,14 +11,14 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class SpecMessagesTest {
+class VmMessagesTest {
     private static VmRecord record(VmSpec spec) {
         return new VmRecord(spec.id(), spec.name(), "test", VmState.STOPPED, "", spec, Instant.EPOCH, false, null);
     }
 
     @Test
     void theSameSpecObjectIsConvertedOnceAndAChangedOneAgain() {
-        SpecMessages m = new SpecMessages();
+        VmMessages m = new VmMessages();
         VmSpec a = VmSpec.builder("a").id("11111111-1111-4111-8111-111111111111").vcpus(1).memoryMiB(128).build();
         m.retainOnly(List.of(record(a)));
         io.limiquantix.node.rpc.v1.VmSpec first = m.of(a.id(), a);
@@ -32,7 +32,7 @@ class SpecMessagesTest {
 
     @Test
     void onlyTheLastListingsVmsAreKept() {
-        SpecMessages m = new SpecMessages();
+        VmMessages m = new VmMessages();
         VmSpec a = VmSpec.builder("a").id("11111111-1111-4111-8111-111111111111").build();
         VmSpec b = VmSpec.builder("b").id("22222222-2222-4222-8222-222222222222").build();
         m.retainOnly(List.of(record(a), record(b)));
@@ -44,5 +44,27 @@ class SpecMessagesTest {
         VmSpec c = VmSpec.builder("c").id("33333333-3333-4333-8333-333333333333").build();
         m.of(c.id(), c);
         assertEquals(1, m.size(), "a VM not yet listed is converted but not kept (GetVM alone never grows the cache)");
+    }
+
+    @Test
+    void aListedVmsMessageIsKeptUntilSomethingInItsRecordChanges() {
+        VmMessages m = new VmMessages();
+        VmSpec a = VmSpec.builder("a").id("11111111-1111-4111-8111-111111111111").vcpus(1).memoryMiB(128).build();
+        VmRecord stopped = record(a);
+        m.retainOnly(List.of(stopped));
+        io.limiquantix.node.rpc.v1.Vm first = m.vm(stopped);
+        assertEquals(ReplyMapper.vm(stopped), first);
+        assertSame(first, m.vm(record(a)), "an equal record (same spec object) gives the kept message");
+
+        VmRecord running = new VmRecord(a.id(), "a", "test", VmState.RUNNING, "booted", a, Instant.EPOCH, false, null);
+        io.limiquantix.node.rpc.v1.Vm second = m.vm(running);
+        assertEquals(io.limiquantix.node.rpc.v1.VmState.VM_STATE_RUNNING, second.getState());
+        assertEquals("booted", second.getStateReason());
+        assertSame(first.getSpec(), second.getSpec(), "the spec's message is still the converted one");
+        VmRecord pending = new VmRecord(a.id(), "a", "test", VmState.RUNNING, "booted", a, Instant.EPOCH, false, "stop");
+        assertEquals("stop", m.vm(pending).getPendingOperation());
+        VmSpec redefined = VmSpec.builder("a").id(a.id()).vcpus(2).memoryMiB(128).build();
+        VmRecord other = new VmRecord(a.id(), "a", "test", VmState.RUNNING, "booted", redefined, Instant.EPOCH, false, "stop");
+        assertEquals(2, m.vm(other).getSpec().getCpu().getVcpus(), "a changed spec object is converted afresh");
     }
 }
