@@ -26,12 +26,13 @@ ensure_packages() {
 NODE_PACKAGES=(openjdk-17-jdk-headless maven libvirt0)
 # What the tests drive for real: a libvirt daemon with the QEMU driver, QEMU, UEFI firmware, swtpm,
 # the guest payload's ingredients, the XML validator, a Python gRPC client for the API test (a client
-# nobody here wrote), and a one-node Ceph cluster for the RBD tests.
+# nobody here wrote), a one-node Ceph cluster for the RBD tests, openssl for the two-host harness's migration
+# TLS certificates and tcpdump for the test that reads the TLS migration's stream off the wire.
 TEST_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils ovmf
   qemu-block-extra swtpm swtpm-tools busybox-static cpio xz-utils zstd libxml2-utils iproute2 pciutils openssl
   python3-grpcio python3-protobuf python3-grpc-tools chromium
   ceph-mon ceph-osd ceph-common librbd1 librados2
-  virtinst strace)
+  virtinst strace tcpdump)
 # noVNC for the console test comes from the npm registry (run/lib/novnc.sh); Debian's npm only where no npm is
 # installed already (a NodeSource nodejs brings its own, and Debian's npm would conflict with it).
 command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(npm)

@@ -15,6 +15,14 @@
 # What a guest on host X sees as /var/lib/libvirt/images is $LQ_TWO_HOSTS/hostX/lib/images from outside,
 # and its serial log /var/log/libvirt/qemu/<name>-serial.log is $LQ_TWO_HOSTS/hostX/log/qemu/... .
 #
+# Native migration TLS: every `up` makes a private CA ($LQ_TWO_HOSTS/tls/ca, key 0600, never leaves this
+# machine) and for each host a QEMU x509 directory $LQ_TWO_HOSTS/hostX/tls (ca-cert.pem, server-cert.pem,
+# server-key.pem, client-cert.pem, client-key.pem; keys 0600 owned by the QEMU user), whose certificates name
+# the host's address (IP SAN 10.77.0.x, the address QEMU's migration stream uses) and hostname; qemu.conf has
+# migrate_tls_x509_cert_dir pointing there and migrate_tls_x509_verify = 1 (each end checks the other's
+# certificate). It also makes $LQ_TWO_HOSTS/tls/foreign-hostB: a complete set for host B signed by a second CA
+# that neither host trusts, for the test that a migration to an untrusted host fails. `down` deletes all of it.
+#
 # usage: two-hosts.sh up | down | status | acquire PID | release PID | exec A|B CMD...
 #   up     idempotent: nothing to do when both daemons answer; otherwise clears what a crashed run left
 #          (down) and builds both hosts from scratch; waits until both answer.
@@ -22,12 +30,16 @@
 #          processes whose network namespace is pvA/pvB), deletes the namespaces and the veth pair.
 #          Safe to run when nothing is up.
 #   exec   runs CMD inside host X's network namespace (e.g. the migration test JVM).
-# Environment: LQ_TWO_HOSTS (work directory, default /var/tmp/limiquantix-two-hosts). Needs root, iproute2, util-linux.
+# Environment: LQ_TWO_HOSTS (work directory, default /var/tmp/limiquantix-two-hosts). Needs root, iproute2, util-linux,
+# openssl.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # One fixed place for every checkout on this machine (the namespaces pvA/pvB are machine-wide too).
 export LQ_TWO_HOSTS=${LQ_TWO_HOSTS:-/var/tmp/limiquantix-two-hosts}
 declare -A IP=([A]=10.77.0.1 [B]=10.77.0.2)
+# the user QEMU runs as (Debian's libvirt: libvirt-qemu); it reads the migration TLS keys itself
+QEMU_USER=libvirt-qemu
+id "$QEMU_USER" >/dev/null 2>&1 || QEMU_USER=root
 declare -A UUID=([A]=7e57a000-0000-4000-8000-00000000000a [B]=7e57b000-0000-4000-8000-00000000000b)
 
 say() { printf '[two-hosts %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -68,6 +80,79 @@ kill_ours() {
   kill -9 "$pid" 2>/dev/null && say "host$H: killed $comm (pid $pid) after 5 s"
 }
 
+# --- migration TLS --------------------------------------------------------------------------------------
+# new_ca DIR SUBJECT-CN: a self-signed CA (RSA 2048, valid 7 days: one harness run) in DIR (0700)
+new_ca() {
+  local dir=$1 cn=$2
+  mkdir -p "$dir" && chmod 0700 "$dir"
+  openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 7 -subj "/O=LimiQuantix test/CN=$cn" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca-key.pem" -out "$dir/ca-cert.pem" 2>/dev/null || return 1
+  chmod 0600 "$dir/ca-key.pem"
+}
+
+# issue CA-DIR OUT-DIR ROLE(server|client) HOST: OUT-DIR/ROLE-{cert,key}.pem for host H, signed by CA-DIR's CA.
+# QEMU (qcrypto_tls_creds_x509) checks key usage and purpose: digitalSignature + keyEncipherment, serverAuth
+# for the listening end, clientAuth for the connecting end; the names are the host's address and hostname.
+issue() {
+  local ca=$1 out=$2 role=$3 H=$4 ext purpose
+  [ "$role" = server ] && purpose=serverAuth || purpose=clientAuth
+  ext=$(mktemp) || return 1
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=$purpose" "subjectAltName=IP:${IP[$H]},DNS:pvhost$H" > "$ext"
+  (umask 077 && openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/O=LimiQuantix test/CN=pvhost$H" \
+    -keyout "$out/$role-key.pem" -out "$out/$role.csr" 2>/dev/null) \
+    && openssl x509 -req -sha256 -days 7 -in "$out/$role.csr" -CA "$ca/ca-cert.pem" -CAkey "$ca/ca-key.pem" \
+      -set_serial "0x$(openssl rand -hex 8)" -extfile "$ext" -out "$out/$role-cert.pem" 2>/dev/null
+  local rc=$?
+  rm -f "$ext" "$out/$role.csr"
+  return $rc
+}
+
+# host_tls_dir CA-DIR OUT-DIR HOST: what QEMU's tls-creds-x509 object reads, for both ends of a migration
+host_tls_dir() {
+  local ca=$1 out=$2 H=$3
+  mkdir -p "$out" || return 1
+  cp "$ca/ca-cert.pem" "$out/ca-cert.pem"
+  issue "$ca" "$out" server "$H" && issue "$ca" "$out" client "$H" || return 1
+  # QEMU runs as the QEMU user and opens the keys itself: its keys, 0600; the directory only for it and root
+  chmod 0644 "$out"/*-cert.pem && chmod 0600 "$out"/*-key.pem
+  chown "$QEMU_USER:$QEMU_USER" "$out"/*-key.pem "$out" && chmod 0750 "$out"
+}
+
+# make_cas: a fresh CA for this run (each host's directory is made with the host), and host B's set from a
+# second CA that nobody trusts
+make_cas() {
+  local T=$LQ_TWO_HOSTS/tls
+  rm -rf "$T"
+  new_ca "$T/ca" "two-host test CA $(date +%s)" || return 1
+  new_ca "$T/foreign-ca" "untrusted CA $(date +%s)" || return 1
+  host_tls_dir "$T/foreign-ca" "$T/foreign-hostB" B || return 1
+  say "migration TLS: a new CA, SHA-256 $(openssl x509 -noout -fingerprint -sha256 -in "$T/ca/ca-cert.pem" | cut -d= -f2 | cut -c1-23)…"
+}
+
+# true when both hosts were built with migration TLS (an older harness made hosts without it)
+tls_ready() {
+  local H f
+  for H in A B; do
+    for f in ca-cert server-cert server-key client-cert client-key; do
+      [ -s "$LQ_TWO_HOSTS/host$H/tls/$f.pem" ] || return 1
+    done
+    grep -q '^migrate_tls_x509_cert_dir' "$LQ_TWO_HOSTS/host$H/etc/qemu.conf" 2>/dev/null || return 1
+  done
+}
+
+# the number of registered users (acquire) other than $1 whose process still lives
+other_users() {
+  local u n=0
+  for u in "$LQ_TWO_HOSTS"/users/*; do
+    [ -e "$u" ] || continue
+    [ "$(basename "$u")" = "${1:-}" ] && continue
+    [ -d "/proc/$(basename "$u")" ] && n=$((n+1))
+  done
+  echo $n
+}
+
 down() {
   local H D d pid ino p
   for H in A B; do
@@ -91,7 +176,8 @@ down() {
     rm -f "$D/libvirtd.pid" "$D/virtlogd.pid"
   done
   ip link del pvA-veth 2>/dev/null
-  for H in A B; do ip netns del "pv$H" 2>/dev/null; done
+  for H in A B; do ip netns del "pv$H" 2>/dev/null; rm -rf "$LQ_TWO_HOSTS/host$H/tls"; done
+  rm -rf "$LQ_TWO_HOSTS/tls"
   return 0
 }
 
@@ -105,7 +191,15 @@ alive() {
 
 up() {
   local H D i
-  if answers A 2>/dev/null && answers B 2>/dev/null; then say "both hosts already answer"; return 0; fi
+  if answers A 2>/dev/null && answers B 2>/dev/null; then
+    if tls_ready; then say "both hosts already answer"; return 0; fi
+    # hosts an older harness built (no migration TLS): rebuild them unless another run is using them
+    if [ "$(other_users "${1:-}")" -gt 0 ]; then
+      say "both hosts answer but have no migration TLS certificates (an older harness made them) and another run uses them: left as they are; TLS tests will fail"
+      return 0
+    fi
+    say "both hosts answer but have no migration TLS certificates: rebuilding them"
+  fi
   # Both daemons alive but slow (a loaded machine): wait for them rather than tear down hosts in use.
   if alive A && alive B; then
     for i in $(seq 1 12); do
@@ -118,6 +212,7 @@ up() {
   set -e
   ip netns add pvA
   ip netns add pvB
+  make_cas
   ip link add pvA-veth type veth peer name pvB-veth
   ip link set pvA-veth netns pvA
   ip link set pvB-veth netns pvB
@@ -132,6 +227,7 @@ up() {
     # none of the real host's domains, networks, autostart links or TLS settings
     rm -rf "$D"/etc/qemu/*.xml "$D/etc/qemu/autostart" "$D/etc/qemu/networks/autostart"
     chown libvirt-qemu:libvirt-qemu "$D/lib/qemu" 2>/dev/null || true
+    host_tls_dir "$LQ_TWO_HOSTS/tls/ca" "$D/tls" "$H"
     cat >> "$D/etc/libvirtd.conf" <<CONF
 # --- LimiQuantix two-host test harness, host $H ---
 listen_tls = 0
@@ -147,6 +243,9 @@ CONF
 cgroup_controllers = [ ]
 migration_address = "${IP[$H]}"
 migration_host = "${IP[$H]}"
+# native TLS of the migration stream (VIR_MIGRATE_TLS): this host's certificates, peers must present theirs
+migrate_tls_x509_cert_dir = "$D/tls"
+migrate_tls_x509_verify = 1
 CONF
     # 9>&-: the daemons must not inherit the acquire/release lock
     ip netns exec "pv$H" unshare --mount --uts --propagation private -- "$HERE/two-hosts.sh" ns-init "$H" 9>&-
@@ -176,7 +275,7 @@ acquire() {
   mkdir -p "$LQ_TWO_HOSTS/users"
   exec 9>"$LQ_TWO_HOSTS/lock"
   flock 9
-  up || return 1
+  up "$1" || return 1
   touch "$LQ_TWO_HOSTS/users/$1"
 }
 
@@ -196,7 +295,7 @@ release() {
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) up "" ;;
   down) down ;;
   acquire) acquire "${2:?acquire needs the PID of the user}" ;;
   release) release "${2:?release needs the PID of the user}" ;;

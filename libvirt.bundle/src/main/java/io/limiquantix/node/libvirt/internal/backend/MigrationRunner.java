@@ -53,6 +53,8 @@ final class MigrationRunner {
     /** QEMU's own default; set explicitly so a limit from an earlier migration does not linger in QEMU. */
     static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(300);
     static final long POLL_MS = 500;
+    private static final Pattern TLS_FAILURE = Pattern.compile("tls|x509|certificate|credentials|handshake|gnutls",
+        Pattern.CASE_INSENSITIVE);
     private static final Pattern HOST_UUID = Pattern.compile("<host>\\s*<uuid>([0-9a-fA-F-]{36})</uuid>");
 
     private final String backend;
@@ -257,12 +259,25 @@ final class MigrationRunner {
         if (o.postCopy() && words.toLowerCase(Locale.ROOT).contains("postcopy"))
             return new UnsupportedFeatureException(Feature.POST_COPY_MIGRATION, "postCopy: the hypervisor refuses post-copy here ("
                 + words + "; QEMU needs userfaultfd for it); " + where);
-        if (o.tls() && words.toLowerCase(Locale.ROOT).contains("tls"))
-            return new UnsupportedFeatureException(Feature.LIVE_MIGRATION, "tls: " + words + "; " + where);
+        if (o.tls() && isTlsFailure(words))
+            return new ConflictException("tls: " + prefix + " failed: the TLS of the migration stream could not be set up ("
+                + words + "); each host needs, in the directory its qemu.conf names in migrate_tls_x509_cert_dir, ca-cert.pem,"
+                + " server-cert.pem, server-key.pem, client-cert.pem and client-key.pem, certificates from a CA the other host"
+                + " trusts that name the host's migration address; " + where);
         if (ErrorMapping.isConnectionError(e) && isAlive(c))
             return new BackendFailureException(prefix + " failed: " + words + "; " + where, e);
         HypervisorException mapped = ErrorMapping.map(backend, prefix, e);
         return rewrap(mapped, where);
+    }
+
+    /**
+     * Whether libvirt's or QEMU's words say that the migration stream's TLS failed: missing or unreadable
+     * credentials on either end ("Unable to access credentials …/ca-cert.pem"), a peer certificate that is not
+     * trusted or does not name the host ("The certificate hasn't got a known issuer"), a failed handshake, or
+     * no TLS directory configured.
+     */
+    static boolean isTlsFailure(String words) {
+        return words != null && TLS_FAILURE.matcher(words).find();
     }
 
     private static HypervisorException rewrap(HypervisorException m, String where) {

@@ -1,6 +1,7 @@
 package io.limiquantix.node.libvirt.internal.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,6 +40,17 @@ class MigrationRunnerTest {
         }
         assertEquals("10.77.0.2", MigrationRunner.checkTarget("qemu+tcp://10.77.0.2/system").getHost());
         assertEquals("127.0.0.1", MigrationRunner.checkTarget("qemu+ssh://127.0.0.1/system").getHost());
+    }
+
+    @Test
+    void tlsFailuresAreRecognisedByLibvirtsAndQemusWords() {
+        // the words seen on the two-host harness (TwoHostMigrationTest.tlsToAnUntrustedOrUncertifiedHostFails...)
+        assertTrue(MigrationRunner.isTlsFailure("operation failed: job 'migration out' failed: The certificate hasn't got a known issuer"));
+        assertTrue(MigrationRunner.isTlsFailure("internal error: unable to execute QEMU command 'object-add': Unable to access"
+            + " credentials /etc/pki/qemu/ca-cert.pem: No such file or directory"));
+        assertTrue(MigrationRunner.isTlsFailure("TLS handshake failed: Error in the pull function."));
+        assertFalse(MigrationRunner.isTlsFailure("operation failed: job 'migration out' failed: Unable to write to socket: Connection reset by peer"));
+        assertFalse(MigrationRunner.isTlsFailure(null));
     }
 
     @Test

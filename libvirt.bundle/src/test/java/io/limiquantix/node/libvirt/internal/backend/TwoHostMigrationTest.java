@@ -47,6 +47,9 @@ import org.junit.jupiter.api.TestInstance;
  * {@code run/lib/netns-jdk/bin/java} (which also brings the hosts up and down); anywhere else it is skipped with
  * that reason (this class is excluded from the default execution, so that only happens with {@code -Dtest}).
  * Without the hosts it fails when LQ_REQUIRE_REAL=1.
+ *
+ * <p>Native migration TLS: the harness gives both hosts certificates from a CA it makes per run (and an untrusted
+ * set for B); the TLS tests read the migration stream off pvA's veth with tcpdump ({@link MigrationCapture}).
  */
 @Tag("two-hosts")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -266,7 +269,134 @@ class TwoHostMigrationTest {
         assertThrows(NotFoundException.class, () -> a.status(g.id));
     }
 
+    /**
+     * Native TLS of the migration stream ({@code tls=true}, {@code VIR_MIGRATE_TLS}): A → B with TLS, then B → A
+     * without, both read off the wire.
+     *
+     * <p>How it proves that TLS was used: the guest's kernel command line carries a random word, so that word is in
+     * the guest's RAM, which is what a migration copies. {@link MigrationCapture} runs tcpdump on pvA's veth for
+     * the connections towards the destination's migration ports (not libvirtd's port 16509, whose RPC carries the
+     * domain XML and so the word in plain text) and reassembles each connection. The TLS leg must have been
+     * captured whole (its SYN, no holes, no kernel drops, at least as many bytes as libvirt says were transferred),
+     * start with a TLS handshake record and not with QEMU's "QEVM" stream magic, and hold the word nowhere. The
+     * plain leg back is the control that shows the check can fail: the same capture of the same guest must start
+     * with "QEVM" and contain the word. (QEMU's {@code query-migrate-parameters} showing {@code tls-creds} during the
+     * migration was also seen by hand, but it tells only what was configured, not what went over the wire.)
+     * Both legs: the guest runs on the destination, is gone from the source, and its tick counter goes on at
+     * exactly last + 1.
+     */
+    @Test
+    void tlsMigrationArrivesRunningAndItsStreamIsEncryptedOnTheWire() throws Exception {
+        requireTls();
+        LibvirtTestSupport.requireOrSkip(MigrationCapture.tcpdump() != null, "tcpdump is not installed (./run/test installs it)");
+        String word = "LQTLS" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+        byte[] marker = word.getBytes(StandardCharsets.US_ASCII);
+        Guest g = boot("lq-migtls", 128, " lq.secret=" + word);
+        Path dir = Files.createTempDirectory("lq-migtls");
+        try {
+            for (boolean tls : new boolean[] {true, false}) {
+                String from = tls ? "A" : "B", to = tls ? "B" : "A";
+                // 64 MiB/s: a bounded rate, so that tcpdump on a busy machine keeps up with the copy
+                MigrationOptions o = new MigrationOptions(true, true, null, 64, false, false, tls, false, null, null);
+                MigrationResult r;
+                MigrationCapture.Result seen;
+                try (MigrationCapture capture = MigrationCapture.start("pvA-veth", tls ? "10.77.0.2" : "10.77.0.1", dir)) {
+                    r = host(from).migrate(g.id, uri(to), o, null);
+                    seen = capture.stop(marker);
+                }
+                System.out.printf("TwoHostMigrationTest: %s -> %s tls=%s in %d ms, %d bytes; on the wire: %s%n", from, to, tls,
+                    r.total().toMillis(), r.bytesTransferred(), seen);
+                assertEquals(VmState.RUNNING, host(to).status(g.id).state(), "the VM runs on the destination");
+                assertThrows(NotFoundException.class, () -> host(from).status(g.id), "the source undefined the VM");
+                int lastThere = lastTick(log(from, g.name));
+                int firstHere = waitFirstTick(log(to, g.name));
+                assertEquals(lastThere + 1, firstHere, "the tick counter continues on the destination without a gap");
+
+                assertTrue(seen.complete(), "the capture has every migration connection whole: " + seen);
+                assertTrue(seen.bytes() >= r.bytesTransferred(), "captured " + seen.bytes() + " bytes, libvirt transferred "
+                    + r.bytesTransferred() + ": " + seen);
+                MigrationCapture.Stream first = seen.streams().get(0);
+                if (tls) {
+                    assertTrue(first.startsWithTlsHandshake(), "the TLS migration stream starts with a TLS handshake: " + seen);
+                    assertFalse(first.startsWith(QEMU_STREAM_MAGIC), "the TLS migration stream is QEMU's plain format: " + seen);
+                    assertEquals(0, seen.markers(), "the guest's secret word went over the wire in plain text with tls=true: " + seen);
+                } else {
+                    assertTrue(first.startsWith(QEMU_STREAM_MAGIC), "the plain migration stream starts with QEVM: " + seen);
+                    assertTrue(seen.markers() > 0, "the control: the guest's word is visible in a plain migration: " + seen);
+                }
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * TLS requested but the destination cannot take part: first host B presents certificates from a CA that A does
+     * not trust (and that does not trust A's: the harness's {@code tls/foreign-hostB}), then B has no certificates
+     * at all (an empty directory). Each time the migration fails with a {@code ConflictException} whose message
+     * starts with {@code tls:} and carries QEMU's reason, the guest keeps running (ticking) on A and nothing is left
+     * on B. With B's own certificates back, the same TLS migration goes through, so the failures were the
+     * certificates'. B's directory is swapped by renaming while libvirtd runs: QEMU reads the files when libvirt
+     * creates the TLS object for a migration, not at start; the test puts it back in any case.
+     */
+    @Test
+    void tlsToAnUntrustedOrUncertifiedHostFailsAndTheVmStaysOnTheSource() throws Exception {
+        requireTls();
+        Guest g = boot("lq-migtlsbad", 128, "");
+        MigrationOptions tls = new MigrationOptions(true, true, null, 0, false, false, true, false, null, null);
+        Path certs = base.resolve("hostB/tls");
+        Path foreign = base.resolve("tls/foreign-hostB");
+        Path saved = base.resolve("hostB/tls.saved-by-test");
+        Files.move(certs, saved, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(foreign, certs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try {
+                var untrusted = assertThrows(ConflictException.class, () -> a.migrate(g.id, URI_B, tls, null));
+                System.out.println("TwoHostMigrationTest: TLS to a host with another CA's certificates: " + untrusted.getMessage());
+                assertTrue(untrusted.getMessage().startsWith("tls: "), untrusted.getMessage());
+                assertTrue(untrusted.getMessage().toLowerCase(java.util.Locale.ROOT).contains("certificate"), untrusted.getMessage());
+                assertTrue(untrusted.getMessage().endsWith("the VM keeps running on this host"), untrusted.getMessage());
+                stillOnA(g);
+            } finally {
+                Files.move(certs, foreign, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.createDirectory(certs);
+            try {
+                var none = assertThrows(ConflictException.class, () -> a.migrate(g.id, URI_B, tls, null));
+                System.out.println("TwoHostMigrationTest: TLS to a host without certificates: " + none.getMessage());
+                assertTrue(none.getMessage().startsWith("tls: "), none.getMessage());
+                assertTrue(none.getMessage().contains(certs.resolve("ca-cert.pem").toString()), "names the missing file: " + none.getMessage());
+                assertTrue(none.getMessage().endsWith("the VM keeps running on this host"), none.getMessage());
+                stillOnA(g);
+            } finally {
+                Files.delete(certs);
+            }
+        } finally {
+            Files.move(saved, certs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        a.migrate(g.id, URI_B, tls, null);
+        assertEquals(VmState.RUNNING, b.status(g.id).state(), "with B's own certificates back, the TLS migration goes through");
+        waitForLog(log("B", g.name), "TICK ");
+    }
+
     // --- helpers --------------------------------------------------------------------------------------------
+
+    /** The first bytes of QEMU's plain migration stream (QEMU_VM_FILE_MAGIC). */
+    private static final byte[] QEMU_STREAM_MAGIC = "QEVM".getBytes(StandardCharsets.US_ASCII);
+
+    /** The harness makes each host's migration TLS directory; hosts built by an older harness have none. */
+    private void requireTls() {
+        for (String h : List.of("A", "B"))
+            for (String f : List.of("ca-cert.pem", "server-cert.pem", "server-key.pem", "client-cert.pem", "client-key.pem"))
+                LibvirtTestSupport.requireOrSkip(Files.exists(base.resolve("host" + h + "/tls/" + f)), "host " + h + " has no migration"
+                    + " TLS file " + base.resolve("host" + h + "/tls/" + f) + " (hosts built by an older run/lib/two-hosts.sh:"
+                    + " run/lib/two-hosts.sh down, then run the tests again)");
+        LibvirtTestSupport.requireOrSkip(Files.isDirectory(base.resolve("tls/foreign-hostB")), "no " + base.resolve("tls/foreign-hostB")
+            + " (hosts built by an older run/lib/two-hosts.sh)");
+    }
 
     /** Where run/lib/two-hosts.sh keeps the hosts' directories (the JVM's wrapper exports it). */
     static Path hostsDir() {
