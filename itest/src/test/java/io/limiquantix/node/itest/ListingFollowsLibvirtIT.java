@@ -20,7 +20,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
 /**
  * ListVMs answers from the last listing plus what libvirt's events named since (see core's ListingCache), so a
  * change made behind the node's back must still show: a real guest on qemu:///system is started, paused, resumed,
- * destroyed and undefined with virsh, and each time the node's listing follows within the time an event takes.
+ * destroyed and undefined with virsh, and each time the node's listing (and GetVM, answered from the same kept
+ * listing) follows within the time an event takes.
  */
 @RunWith(PaxExam.class)
 public class ListingFollowsLibvirtIT {
@@ -50,6 +51,7 @@ public class ListingFollowsLibvirtIT {
         // (without the marking, each step here took 10 s)
         Await.until("ListVMs to show " + expected + " after virsh " + command[0] + " (shows " + listed(id) + ")", 5_000,
             () -> listed(id) == expected);
+        assertEquals("GetVM, once the listing shows it", expected, node.getVm(id).state());
         System.out.println("LISTING after virsh " + command[0] + ": " + expected + " listed after "
             + (System.nanoTime() - t0) / 1_000_000 + " ms");
     }

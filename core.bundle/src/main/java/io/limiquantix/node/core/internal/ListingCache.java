@@ -27,6 +27,8 @@ final class ListingCache {
     static final long REFRESH_MS = 10_000;
     static final long MAX_AGE_MS = 60_000;
     static final int MAX_MARKS = 100_000;
+    /** How long after a failed background listing the next may start (a backend that is down is not hammered). */
+    static final long RETRY_MS = 2_000;
 
     /** A point in the cache's history, taken before asking the backend. */
     record Ticket(long epoch, long seq, long startedNanos) {}
@@ -44,6 +46,8 @@ final class ListingCache {
     private Map<String, VmStatus> statuses;
     private long takenNanos;
     private boolean refreshing;
+    private boolean refreshFailed;
+    private long refreshEndedNanos;
     /** VMs to ask about one by one, with the sequence number of their latest mark. */
     private final Map<String, Long> marked = new HashMap<>();
     /** Every mark since the oldest listing still running, so that its answer cannot unmark a newer change. */
@@ -100,6 +104,21 @@ final class ListingCache {
         return new Served(statuses, Set.copyOf(marked.keySet()), ageMs > REFRESH_MS, new Ticket(epoch, seq, clock.getAsLong()));
     }
 
+    /** One VM's kept status (null: it must be asked), and whether a background listing is wanted. */
+    record Kept(VmStatus status, boolean listingWanted) {}
+
+    private static final Kept NOTHING = new Kept(null, false);
+
+    /** For one VM: its status when the kept listing has it and no event named it since (no copy of anything). */
+    synchronized Kept kept(String vmId) {
+        if (!enabled) return NOTHING;
+        if (statuses == null) return new Kept(null, !refreshing);
+        long ageMs = (clock.getAsLong() - takenNanos) / 1_000_000;
+        boolean wanted = ageMs > REFRESH_MS && !refreshing;
+        if (ageMs > MAX_AGE_MS || marked.containsKey(vmId)) return new Kept(null, wanted);
+        return new Kept(statuses.get(vmId), wanted);
+    }
+
     /** A whole listing, asked for after {@code t} was taken. Ignored when something invalidated everything since. */
     synchronized boolean install(Ticket t, List<VmStatus> listing) {
         if (!enabled || t.epoch() != epoch) return false;
@@ -134,13 +153,20 @@ final class ListingCache {
 
     /** True when the caller may start the one background re-listing; it must call {@link #endRefresh} after. */
     synchronized boolean beginRefresh() {
-        if (refreshing) return false;
+        if (refreshing || (refreshFailed && (clock.getAsLong() - refreshEndedNanos) / 1_000_000 < RETRY_MS)) return false;
         refreshing = true;
         return true;
     }
 
-    synchronized void endRefresh() {
+    /** The background listing ended; after a failed one the next waits {@link #RETRY_MS}. */
+    synchronized void endRefresh(boolean ok) {
         refreshing = false;
+        refreshFailed = !ok;
+        refreshEndedNanos = clock.getAsLong();
+    }
+
+    synchronized boolean hasListing() {
+        return statuses != null;
     }
 
     synchronized int markedCount() {

@@ -28,13 +28,26 @@ final class VmStatusView {
         this.interrupted = interrupted;
     }
 
+    /**
+     * One VM: from the backend's kept listing when it has the VM unchanged since (see {@link ListingCache}; no
+     * call at all), else asked now (and kept for the next one).
+     */
     VmRecord one(VmEntry e) {
         Optional<Backend> b = registry.find(e.backend());
         if (b.isEmpty()) return away(e);
+        if (e.pendingOperation() == null) {
+            ListingCache.Kept kept = b.get().listing().kept(e.id());
+            // nothing kept yet, or old: a background listing lets the next ones be answered without a call
+            if (kept.listingWanted()) refreshInBackground(b.get());
+            if (kept.status() != null) return record(e, kept.status().state(), kept.status().reason());
+        }
+        ListingCache.Ticket ticket = b.get().listing().ticket();
         try {
             VmStatus s = b.get().calls().call("status of VM " + e.id(), () -> b.get().hypervisor().status(e.id()));
+            b.get().listing().settle(ticket, e.id(), s);
             return live(e, s);
         } catch (NotFoundException nf) {
+            b.get().listing().settle(ticket, e.id(), null);
             return notReported(e, b.get());
         } catch (HypervisorException ex) {
             return record(e, VmState.UNKNOWN, "status from backend " + e.backend() + " failed: " + ex.getMessage());
@@ -122,13 +135,18 @@ final class VmStatusView {
     private void refreshInBackground(Backend b) {
         if (!b.listing().beginRefresh()) return;
         ListingCache.Ticket ticket = b.listing().ticket();
-        b.calls().start(b.hypervisor()::listVms).whenComplete((l, failure) -> {
-            try {
-                if (failure == null && l != null) b.listing().install(ticket, l);
-            } finally {
-                b.listing().endRefresh();
-            }
-        });
+        try {
+            b.calls().start(b.hypervisor()::listVms).whenComplete((l, failure) -> {
+                boolean ok = failure == null && l != null;
+                try {
+                    if (ok) b.listing().install(ticket, l);
+                } finally {
+                    b.listing().endRefresh(ok);
+                }
+            });
+        } catch (RuntimeException closing) {
+            b.listing().endRefresh(false);
+        }
     }
 
     private VmRecord live(VmEntry e, VmStatus s) {

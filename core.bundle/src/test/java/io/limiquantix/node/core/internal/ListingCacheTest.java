@@ -91,7 +91,13 @@ class ListingCacheTest {
         assertTrue(cache.serve().refreshDue());
         assertTrue(cache.beginRefresh());
         assertFalse(cache.beginRefresh(), "one background listing at a time");
-        cache.endRefresh();
+        cache.endRefresh(false);
+        assertFalse(cache.beginRefresh(), "not again right after a failed one");
+        now.addAndGet((ListingCache.RETRY_MS + 1) * 1_000_000);
+        assertTrue(cache.beginRefresh());
+        cache.endRefresh(true);
+        assertTrue(cache.beginRefresh(), "after a good one, whenever wanted");
+        cache.endRefresh(true);
         now.addAndGet(ListingCache.MAX_AGE_MS * 1_000_000);
         assertNull(cache.serve());
     }

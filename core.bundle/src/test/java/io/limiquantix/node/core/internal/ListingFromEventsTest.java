@@ -145,4 +145,49 @@ class ListingFromEventsTest {
         assertEquals(listings + 1, backend.listings.get(), "40 marked of 40 exceeds the budget of " + ListingCache.askBudget(n));
         assertEquals(statuses, backend.statusCalls.get());
     }
+
+    @Test
+    void getVmIsAnsweredFromTheKeptListingUntilAnEventNamesTheVm() throws Exception {
+        backend(true);
+        VmRecord a = node.createVm(NodeServiceImplTest.vm("a").build());
+        node.listVms();
+        int statuses = backend.statusCalls.get();
+        assertEquals(VmState.STOPPED, node.getVm("a").state());
+        assertEquals(VmState.STOPPED, node.getVm(a.id()).state());
+        assertEquals(statuses, backend.statusCalls.get(), "no backend call for an unchanged VM");
+
+        behindTheNode(a, VmState.PAUSED);
+        backend.emit(new VmEvent(VmEvent.Type.PAUSED, a.id(), "a", "mem", "", null));
+        assertEquals(VmState.PAUSED, node.getVm("a").state());
+        assertEquals(statuses + 1, backend.statusCalls.get());
+        assertEquals(VmState.PAUSED, node.getVm("a").state());
+        assertEquals(statuses + 1, backend.statusCalls.get(), "the answer is kept until the next event");
+    }
+
+    @Test
+    void getVmWithNothingKeptAsksAndStartsOneBackgroundListing() throws Exception {
+        backend(true);
+        node.createVm(NodeServiceImplTest.vm("a").build());
+        int listings = backend.listings.get();
+        int statuses = backend.statusCalls.get();
+        assertEquals(VmState.STOPPED, node.getVm("a").state());
+        assertEquals(statuses + 1, backend.statusCalls.get());
+        ListingCache cache = node.registry().find("mem").orElseThrow().listing();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!cache.hasListing() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertEquals(listings + 1, backend.listings.get(), "one background listing");
+        node.getVm("a");
+        assertEquals(statuses + 1, backend.statusCalls.get(), "answered from it");
+    }
+
+    @Test
+    void aBackendWithoutThatPromiseIsAskedOnEveryGetVm() throws Exception {
+        backend(false);
+        node.createVm(NodeServiceImplTest.vm("a").build());
+        node.listVms();
+        int statuses = backend.statusCalls.get();
+        node.getVm("a");
+        node.getVm("a");
+        assertEquals(statuses + 2, backend.statusCalls.get());
+    }
 }
