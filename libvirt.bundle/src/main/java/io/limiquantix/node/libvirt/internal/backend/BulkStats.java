@@ -84,7 +84,10 @@ public final class BulkStats {
             for (Pointer rec : records) {
                 if (rec == null) break; // the list is NULL-terminated as well as counted
                 Pointer dom = rec.getPointer(RECORD_DOM_OFFSET);
-                String name = Direct.virDomainGetName(dom);
+                // The name is read from libvirt's memory here (JNA's default encoding, as a String-returning
+                // mapping would): that mapping's conversion inside the native call cost ~0.6 of ~0.75 µs a record.
+                Pointer namePtr = Direct.virDomainGetName(dom);
+                String name = namePtr == null ? null : namePtr.getString(0);
                 String id = Direct.virDomainGetUUID(dom, uuid) == 0 ? uuid(uuid) : null;
                 out.add(new Record(id, name, params(rec.getPointer(RECORD_PARAMS_OFFSET), rec.getInt(RECORD_NPARAMS_OFFSET))));
             }

@@ -60,7 +60,8 @@ final class DomainStatsNative {
 
         static native void virDomainStatsRecordListFree(Pointer stats);
 
-        static native String virDomainGetName(Pointer domain);
+        /** The name's address (libvirt's own memory, valid while the domain is): read by the caller. */
+        static native Pointer virDomainGetName(Pointer domain);
 
         /** Fills 16 raw bytes (VIR_UUID_BUFLEN). */
         static native int virDomainGetUUID(Pointer domain, byte[] uuid);

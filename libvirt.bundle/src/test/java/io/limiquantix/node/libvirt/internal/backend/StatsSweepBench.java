@@ -112,8 +112,8 @@ class StatsSweepBench {
                 ids.add(id);
                 hv.startVm(id);
             }
-            int running = c.listAllDomains(0).length;
-            compare("qemu:///system", c, hv, running);
+            // other test runs' domains may come and go meanwhile: only this run's guests must be in every sweep
+            compare("qemu:///system", c, hv, ids.size());
             for (String id : ids) {
                 VmStats s = hv.stats().stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow();
                 assertEquals(VmState.RUNNING, s.state());
@@ -132,7 +132,13 @@ class StatsSweepBench {
     private static void compare(String where, Connect c, LibvirtHypervisor hv, int expected) throws Exception {
         List<Target> targets = new ArrayList<>();
         for (Domain d : c.listAllDomains(0)) {
-            XmlDoc x = XmlDoc.parse(d.getXMLDesc(0));
+            String xml;
+            try {
+                xml = d.getXMLDesc(0);
+            } catch (LibvirtException e) {
+                continue; // someone else's domain, gone since the listing (other test runs share qemu:///system)
+            }
+            XmlDoc x = XmlDoc.parse(xml);
             targets.add(new Target(d, names(x, "/domain/devices/disk/target/@dev"), names(x, "/domain/devices/interface/target/@dev")));
         }
         for (int i = 0; i < WARMUP; i++) {
@@ -220,7 +226,7 @@ class StatsSweepBench {
                 seen += BulkStats.params(rec.getPointer(DomainStatsNative.RECORD_PARAMS_OFFSET), rec.getInt(DomainStatsNative.RECORD_NPARAMS_OFFSET)).size();
                 if (ids) {
                     com.sun.jna.Pointer dom = rec.getPointer(0);
-                    seen += DomainStatsNative.Direct.virDomainGetName(dom).length();
+                    seen += DomainStatsNative.Direct.virDomainGetName(dom).getString(0).length();
                     seen += DomainStatsNative.Direct.virDomainGetUUID(dom, uuid);
                 }
             }
