@@ -41,14 +41,22 @@ final class VmStatusView {
             if (kept.listingWanted()) refreshInBackground(b.get());
             if (kept.status() != null) return record(e, kept.status().state(), kept.status().reason());
         }
-        ListingCache.Ticket ticket = b.get().listing().ticket();
+        List<VmLedger.Observed> observed = new ArrayList<>(1);
+        VmRecord r = ask(b.get(), e, b.get().listing().ticket(), observed);
+        ledger.recordStates(observed);
+        return r;
+    }
+
+    /** Asks the backend about one VM now, keeps the answer (see {@link ListingCache#settle}) and notes what it saw. */
+    private VmRecord ask(Backend b, VmEntry e, ListingCache.Ticket ticket, List<VmLedger.Observed> observed) {
         try {
-            VmStatus s = b.get().calls().call("status of VM " + e.id(), () -> b.get().hypervisor().status(e.id()));
-            b.get().listing().settle(ticket, e.id(), s);
-            return live(e, s);
+            VmStatus s = b.calls().call("status of VM " + e.id(), () -> b.hypervisor().status(e.id()));
+            b.listing().settle(ticket, e.id(), s);
+            observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
+            return record(e, s.state(), s.reason());
         } catch (NotFoundException nf) {
-            b.get().listing().settle(ticket, e.id(), null);
-            return notReported(e, b.get());
+            b.listing().settle(ticket, e.id(), null);
+            return notReported(e, b);
         } catch (HypervisorException ex) {
             return record(e, VmState.UNKNOWN, "status from backend " + e.backend() + " failed: " + ex.getMessage());
         }
@@ -115,19 +123,7 @@ final class VmStatusView {
             VmStatus s = served.statuses().get(e.id());
             if (s != null) out.put(e.id(), record(e, s.state(), s.reason()));
         }
-        for (VmEntry e : ask) {
-            try {
-                VmStatus s = b.calls().call("status of VM " + e.id(), () -> b.hypervisor().status(e.id()));
-                b.listing().settle(served.ticket(), e.id(), s);
-                observed.add(new VmLedger.Observed(e.id(), s.state(), s.reason()));
-                out.put(e.id(), record(e, s.state(), s.reason()));
-            } catch (NotFoundException nf) {
-                b.listing().settle(served.ticket(), e.id(), null);
-                out.put(e.id(), notReported(e, b));
-            } catch (HypervisorException ex) {
-                out.put(e.id(), record(e, VmState.UNKNOWN, "status from backend " + e.backend() + " failed: " + ex.getMessage()));
-            }
-        }
+        for (VmEntry e : ask) out.put(e.id(), ask(b, e, served.ticket(), observed));
         return true;
     }
 
@@ -147,11 +143,6 @@ final class VmStatusView {
         } catch (RuntimeException closing) {
             b.listing().endRefresh(false);
         }
-    }
-
-    private VmRecord live(VmEntry e, VmStatus s) {
-        ledger.recordState(e.id(), s.state(), s.reason());
-        return record(e, s.state(), s.reason());
     }
 
     private VmRecord notReported(VmEntry e, Backend b) {
