@@ -49,7 +49,7 @@ class DeployFolderIT {
             long id = b.getBundleId();
             assertTrue(b.getLocation().startsWith("limiquantix-deploy:"), "installed by FileInstall itself, not DeployService: "
                 + b.getLocation());
-            assertTrue(Files.readString(audit).contains("who=\"deploy-folder:" + target), Files.readString(audit));
+            awaitAudit(audit, "who=\"deploy-folder:" + target);
 
             copy(v2, target);
             Felix.eventually(120, () -> active(felix, "lqtest.folder", "1.1.0"), "lqtest.folder to be updated to 1.1.0");
@@ -57,21 +57,29 @@ class DeployFolderIT {
 
             Path refused = deploy.resolve("unsigned.jar");
             copy(unsigned, refused);
-            Felix.eventually(120, () -> {
-                try {
-                    return Files.readString(audit).contains("who=\"deploy-folder:" + refused);
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            }, "the unsigned jar to be refused");
+            awaitAudit(audit, "who=\"deploy-folder:" + refused);
             assertTrue(Files.readString(audit).contains("outcome=refused"));
             assertNull(felix.bundle("lqtest.folder.unsigned"), "an unsigned jar from the folder was installed");
 
             Files.delete(target);
             Felix.eventually(120, () -> felix.bundle("lqtest.folder") == null, "lqtest.folder to be undeployed after its file was deleted");
-            assertTrue(Files.readString(audit).contains("action=undeploy outcome=uninstalled bundle=\"lqtest.folder\""));
+            awaitAudit(audit, "action=undeploy outcome=uninstalled bundle=\"lqtest.folder\"");
             assertNull(felix.bundle("lqtest.folder.unsigned"));
         }
+    }
+
+    /**
+     * The audit line of a deployment follows its effect (the bundle active or gone, then the refresh of what was
+     * pending): CI once read the log between the two.
+     */
+    private static void awaitAudit(Path audit, String line) throws InterruptedException {
+        Felix.eventually(30, () -> {
+            try {
+                return Files.readString(audit).contains(line);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, "'" + line + "' in the audit log");
     }
 
     /** Written beside the folder and moved in, as an operator's copy should be (FileInstall never sees half a jar). */

@@ -28,7 +28,9 @@ import org.libvirt.LibvirtException;
  * mapped to VmStats) against one call per domain and device (libvirt-java's getInfo, blockStats per disk,
  * interfaceStats per interface, device names read from the XML beforehand and not timed), in the same run:
  * <ol>
- * <li>{@code lq.bench.domains} (default 1,000) running domains on {@code test:///default} (in process);</li>
+ * <li>{@code lq.bench.domains} (default 1,000) running domains on {@code test:///default} (in process), then the
+ * same on {@code test+unix:///default}: libvirt's test driver inside libvirtd, reached over its UNIX socket as
+ * {@code qemu:///system} is (skipped with a message when no libvirtd answers; {@code lq.bench.remote=false} skips it);</li>
  * <li>{@code lq.bench.guests} (default 2) real TCG guests on {@code qemu:///system} with a disk each (every
  * domain there is swept, so other domains present are included and counted).</li>
  * </ol>
@@ -52,18 +54,25 @@ class StatsSweepBench {
     void bulkVersusPerDomain() throws Exception {
         LibvirtTestSupport.startLoop();
         System.out.printf(Locale.ROOT, "%nstats sweep benchmark: %d rounds after warm-up, medians%n", ROUNDS);
-        testDriver();
+        testDriver("test:///default");
+        if (Boolean.parseBoolean(System.getProperty("lq.bench.remote", "true"))) {
+            String why = DaemonProbe.answers("test+unix:///default", 10);
+            if (why == null) testDriver("test+unix:///default");
+            else System.out.println("test+unix:///default: skipped, libvirtd does not answer: " + why);
+        }
         realGuests();
     }
 
-    private void testDriver() throws Exception {
-        LibvirtHypervisor hv = LibvirtTestSupport.connected("bench-test", "test:///default", AccelDecision.Requested.AUTO);
-        Connect c = new Connect("test:///default");
+    private void testDriver(String uri) throws Exception {
+        LibvirtHypervisor hv = LibvirtTestSupport.connected("bench-test", uri, AccelDecision.Requested.AUTO);
+        Connect c = new Connect(uri);
         List<Domain> made = new ArrayList<>();
+        // libvirtd's test driver is shared by every client and outlives this run: names of this run only
+        String run = java.util.UUID.randomUUID().toString().substring(0, 8);
         try {
             long t0 = System.nanoTime();
             for (int i = 0; i < DOMAINS; i++) {
-                String name = "bench-" + i;
+                String name = "bench-" + run + "-" + i;
                 String xml = "<domain type='test'><name>" + name + "</name><memory unit='KiB'>131072</memory><vcpu>1</vcpu>"
                     + "<os><type arch='x86_64'>hvm</type></os><devices>"
                     + "<disk type='file' device='disk'><source file='/bench/" + name + ".img'/><target dev='vda' bus='virtio'/></disk>"
@@ -73,8 +82,8 @@ class StatsSweepBench {
                 d.create();
                 made.add(d);
             }
-            System.out.printf(Locale.ROOT, "test:///default: %d domains defined and started in %.1f s%n", DOMAINS, (System.nanoTime() - t0) / 1e9);
-            compare("test:///default", c, hv, DOMAINS);
+            System.out.printf(Locale.ROOT, "%s: %d domains defined and started in %.1f s%n", uri, DOMAINS, (System.nanoTime() - t0) / 1e9);
+            compare(uri, c, hv, DOMAINS);
         } finally {
             for (Domain d : made) {
                 try {
