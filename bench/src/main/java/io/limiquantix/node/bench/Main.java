@@ -164,6 +164,25 @@ public final class Main {
             grpcCpu.add(c1 - c0);
             inProcessCpu.add(c2 - c1);
         }
+        // Where a full reply's time goes besides the node: protobuf alone on the very reply, in this JVM.
+        byte[] wire = first.toByteArray();
+        Stats parse = new Stats();
+        Stats write = new Stats();
+        for (int i = 0; i < SAMPLES + 10; i++) {
+            long t0 = System.nanoTime();
+            ListVMsResponse parsed = ListVMsResponse.parseFrom(wire);
+            long t1 = System.nanoTime();
+            parsed.getSerializedSize(); // the node's kept messages have their sizes memoized already
+            long t2 = System.nanoTime();
+            parsed.writeTo(java.io.OutputStream.nullOutputStream());
+            long t3 = System.nanoTime();
+            if (i >= 10) {
+                parse.add(t1 - t0);
+                write.add(t3 - t2);
+            }
+        }
+        System.out.printf(Locale.ROOT, "  protobuf alone on the full reply (%.1f MiB): parse p50 %.1f ms, write p50 %.1f ms%n",
+            wire.length / 1048576.0, parse.percentileMs(50), write.percentileMs(50));
         Stats directCpu = new Stats();
         Stats direct = DirectLibvirt.testDriverListing(total, SAMPLES, directCpu);
         System.out.printf(Locale.ROOT, "  gRPC ListVMs                      p50 %7.1f ms  p99 %7.1f ms  (%d calls; CPU per call, client+node, p50 %.1f ms)%n",
