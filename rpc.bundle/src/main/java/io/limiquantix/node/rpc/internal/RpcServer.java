@@ -14,8 +14,11 @@ import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.limiquantix.node.runtime.NodeService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,9 +38,12 @@ final class RpcServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ExecutorService calls;
+    /** Every thread the server started: {@link #close} returns once they have all ended. */
+    private final Set<Thread> threads;
 
-    private RpcServer(Server server, EventLoopGroup boss, EventLoopGroup workers, ExecutorService calls) {
+    private RpcServer(Server server, EventLoopGroup boss, EventLoopGroup workers, ExecutorService calls, Set<Thread> threads) {
         this.server = server;
+        this.threads = threads;
         this.boss = boss;
         this.workers = workers;
         this.calls = calls;
@@ -61,10 +67,11 @@ final class RpcServer implements AutoCloseable {
                 .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                 .build()
             : InsecureServerCredentials.create();
-        EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("lq-rpc-accept", true));
-        EventLoopGroup workers = new NioEventLoopGroup(2, new DefaultThreadFactory("lq-rpc-io", true));
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        EventLoopGroup boss = new NioEventLoopGroup(1, tracked(new DefaultThreadFactory("lq-rpc-accept", true), threads));
+        EventLoopGroup workers = new NioEventLoopGroup(2, tracked(new DefaultThreadFactory("lq-rpc-io", true), threads));
         ThreadPoolExecutor calls = new ThreadPoolExecutor(CALL_THREADS, CALL_THREADS, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), callThreads());
+            new LinkedBlockingQueue<>(), tracked(callThreads(), threads));
         calls.allowCoreThreadTimeOut(true);
         try {
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port()), credentials)
@@ -76,11 +83,21 @@ final class RpcServer implements AutoCloseable {
                 .addService(service)
                 .build()
                 .start();
-            return new RpcServer(server, boss, workers, calls);
+            return new RpcServer(server, boss, workers, calls, threads);
         } catch (IOException | RuntimeException e) {
-            shutdown(boss, workers, calls);
+            shutdown(boss, workers, calls, threads);
             throw e;
         }
+    }
+
+    /** Remembers each thread {@code f} makes; ones that ended (idle call threads time out) are dropped meanwhile. */
+    private static ThreadFactory tracked(ThreadFactory f, Set<Thread> into) {
+        return r -> {
+            Thread t = f.newThread(r);
+            into.removeIf(old -> old.getState() == Thread.State.TERMINATED);
+            into.add(t);
+            return t;
+        };
     }
 
     private static java.util.concurrent.ThreadFactory callThreads() {
@@ -109,17 +126,25 @@ final class RpcServer implements AutoCloseable {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        shutdown(boss, workers, calls);
+        shutdown(boss, workers, calls, threads);
     }
 
-    private static void shutdown(EventLoopGroup boss, EventLoopGroup workers, ExecutorService calls) {
+    private static void shutdown(EventLoopGroup boss, EventLoopGroup workers, ExecutorService calls, Set<Thread> threads) {
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         calls.shutdownNow();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         try {
             calls.awaitTermination(5, TimeUnit.SECONDS);
+            // A terminated pool or event loop can still have its thread alive for a moment after it says so:
+            // the bundle's classes must not be running when stop returns (a test caught one call thread).
+            for (Thread t : threads) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0 && t != Thread.currentThread()) t.join(left);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        threads.clear();
     }
 }
