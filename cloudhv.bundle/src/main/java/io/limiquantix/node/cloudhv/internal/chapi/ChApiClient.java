@@ -35,16 +35,26 @@ public final class ChApiClient implements AutoCloseable {
         JETTY_LOG.setLevel(java.util.logging.Level.INFO);
     }
 
-    private final HttpClient http;
-    private final ObjectMapper json = ChJson.mapper();
     private final Duration timeout;
+    /** Made on first use: a node without Cloud Hypervisor (the common case) never loads Jetty's client or Jackson. */
+    private Started started;
+    private boolean closed;
+
+    /** The HTTP client and the JSON mapper, made together on first use. */
+    private record Started(HttpClient http, ObjectMapper json) {
+    }
 
     public ChApiClient(Duration timeout) {
         this.timeout = timeout;
+    }
+
+    private synchronized Started started(String endpoint) throws ChApiException {
+        if (closed) throw new ChApiException(endpoint, 0, null, "the Cloud Hypervisor backend is stopping", null);
+        if (started != null) return started;
         QueuedThreadPool threads = new QueuedThreadPool(8, 1);
         threads.setName("lq-cloudhv-http");
         threads.setDaemon(true);
-        this.http = new HttpClient();
+        HttpClient http = new HttpClient();
         http.setExecutor(threads);
         http.setName("lq-cloudhv");
         // The VMM's API is local and tiny; a stale pooled connection to a VMM that restarted must not linger.
@@ -52,8 +62,15 @@ public final class ChApiClient implements AutoCloseable {
         try {
             http.start();
         } catch (Exception e) {
-            throw new IllegalStateException("cannot start the HTTP client for Cloud Hypervisor", e);
+            throw new ChApiException(endpoint, 0, null, "cannot start the HTTP client for Cloud Hypervisor: " + e, e);
         }
+        started = new Started(http, ChJson.mapper());
+        return started;
+    }
+
+    /** True once the first call has made the HTTP client (for tests of the lazy start). */
+    synchronized boolean clientStarted() {
+        return started != null;
     }
 
     /** Sends the action to the VMM listening on {@code socket} and reads its answer (null for 204). */
@@ -63,6 +80,9 @@ public final class ChApiClient implements AutoCloseable {
 
     public <R> R send(Path socket, ChRequest<R> action, Duration within) throws ChApiException {
         String endpoint = action.endpoint();
+        Started client = started(endpoint);
+        HttpClient http = client.http();
+        ObjectMapper json = client.json();
         Request request = http.newRequest(BASE + endpoint)
             .transport(new Transport.TCPUnix(socket))
             .method(action.method().name())
@@ -117,8 +137,15 @@ public final class ChApiClient implements AutoCloseable {
 
     @Override
     public void close() {
+        Started s;
+        synchronized (this) {
+            closed = true;
+            s = started;
+            started = null;
+        }
+        if (s == null) return;
         try {
-            http.stop();
+            s.http().stop();
         } catch (Exception e) {
             // closing at bundle stop: nothing left to do with a client that will not stop
         }
