@@ -6,7 +6,8 @@
 # Each start gets its own data dir, etc/ (empty: the embedded default, test:///default plus qemu:///system
 # when a libvirtd answers), ports (LQ_BENCH_PORT, default 19460, JSON +1); RSS is read after LQ_BENCH_IDLE
 # (default 10) s of idling. The tuned variant keeps its bundle cache and KVM verdict across its runs (its
-# first run fills them, as the first start of a node does), exactly as run/node does. "CPU" is the user+system
+# first run fills them, as the first start of a node does), exactly as run/node does; so is its class data
+# sharing archive (written when the first tuned run stops; LQ_CDS=0 leaves it out). "CPU" is the user+system
 # time the JVM used until ready (load-independent, unlike the wall time). LQ_BENCH_NICE=-10 runs the nodes
 # at that priority, to approximate an idle host on a machine other work keeps busy. LQ_BENCH_BASE_JAR
 # runs the baseline from another jar (e.g. one exported before a change), so code changes count too.
@@ -30,6 +31,11 @@ one_run() {
     home=$WORK/tuned   # kept across runs: data (KVM verdict, ledger) and bundle cache
     read -r -a opts <<< "$TUNED_OPTS"
     opts+=(-Dlaunch.keep=true -Dlaunch.storage.dir="$home/felix-cache" -Dorg.osgi.framework.storage.clean=none)
+    # As run/node: the first tuned run writes the class data sharing archive when it stops, later ones map it.
+    if [ "${LQ_CDS:-1}" != 0 ]; then
+      if [ -f "$home/node.jsa" ]; then opts+=(-XX:SharedArchiveFile="$home/node.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
+      else opts+=(-XX:ArchiveClassesAtExit="$home/node.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off); fi
+    fi
   else
     home=$WORK/baseline-$n   # fresh each time, as `java -jar` with the .bndrun's defaults
     jar=$BASE_JAR

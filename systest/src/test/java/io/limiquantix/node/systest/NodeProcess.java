@@ -82,6 +82,16 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts the JVM (appending to the log) and waits until the JSON API answers with both libvirt backends healthy. */
     NodeProcess start(String... extraJvmArgs) throws Exception {
+        launch(extraJvmArgs);
+        waitFor(Duration.ofMinutes(5), () -> {
+            if (!process.isAlive()) fail("the node exited with " + process.exitValue() + "; see " + log);
+            return backendsHealthy(ready);
+        }, () -> "the node did not become ready with healthy backends " + String.join(", ", ready) + " in 5 minutes; see " + log);
+        return this;
+    }
+
+    /** Starts the JVM (appending to the log) and returns at once. */
+    NodeProcess launch(String... extraJvmArgs) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("java", "-Xmx512m",
             "-Dlimiquantix.data=" + data, "-Dlimiquantix.home=" + home,
             "-Dlimiquantix.rpc.port=" + grpcPort, "-Dorg.osgi.service.http.port=" + httpPort,
@@ -94,10 +104,6 @@ final class NodeProcess implements AutoCloseable {
         cmd.addAll(List.of("-jar", jar.toString()));
         process = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        waitFor(Duration.ofMinutes(5), () -> {
-            if (!process.isAlive()) fail("the node exited with " + process.exitValue() + "; see " + log);
-            return backendsHealthy(ready);
-        }, () -> "the node did not become ready with healthy backends " + String.join(", ", ready) + " in 5 minutes; see " + log);
         return this;
     }
 

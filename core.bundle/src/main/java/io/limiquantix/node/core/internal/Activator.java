@@ -23,6 +23,7 @@ public final class Activator extends DependencyActivatorBase {
     private VmLedger ledger;
     private NodeServiceImpl node;
     private ReadinessReport readiness;
+    private FrameworkStarted started;
 
     @Override
     public void init(BundleContext context, DependencyManager dm) throws Exception {
@@ -61,9 +62,10 @@ public final class Activator extends DependencyActivatorBase {
             String where = home == null ? "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop\n"
                 : "  Shell: lq:backends, lq:vms, lq:place, lq:start, lq:stop; configuration in " + home + "/etc, bundles in "
                     + home + "/deploy\n";
-            Bundle framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
-            readiness = new ReadinessReport(node, config, () -> where, System.out, 20_000,
-                () -> framework == null || framework.getState() == Bundle.ACTIVE);
+            started = new FrameworkStarted(context);
+            context.addFrameworkListener(started);
+            readiness = new ReadinessReport(node, config, () -> where, System.out, 20_000, started,
+                () -> ReadinessConditions.pending(context));
             readiness.start();
         }
     }
@@ -72,6 +74,7 @@ public final class Activator extends DependencyActivatorBase {
     public void destroy(BundleContext context, DependencyManager dm) throws Exception {
         // Unregister first, so no service callback reaches a runtime that is shutting down.
         if (readiness != null) readiness.stop();
+        if (started != null) context.removeFrameworkListener(started);
         dm.clear();
         if (node != null) node.close();
         if (ledger != null) ledger.close();

@@ -54,7 +54,7 @@ class ReadinessReportTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
-        ReadinessReport report = new ReadinessReport(node(backends), config, () -> "  Shell: lq:backends\n", out, 3000, () -> true);
+        ReadinessReport report = new ReadinessReport(node(backends), config, () -> "  Shell: lq:backends\n", out, 3000, () -> true, List::of);
         report.run();
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("LimiQuantix node ready in"), text);
@@ -71,14 +71,50 @@ class ReadinessReportTest {
         long start = System.currentTimeMillis();
         NodeService node = (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
             new Class<?>[] {NodeService.class}, (p, m, a) -> switch (m.getName()) {
-                case "backends" -> System.currentTimeMillis() - start < 300 ? early : later;
+                case "backends" -> System.currentTimeMillis() - start < 100 ? early : later;
                 case "listVms" -> List.of();
                 default -> throw new UnsupportedOperationException(m.getName());
             });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
-        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true).run();
+        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true, List::of).run();
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("qemu") && text.contains("cloudhv"), text);
+    }
+
+    @Test
+    void aDeclaredConditionHoldsTheReportUntilItIsRegisteredAndNoLonger() {
+        List<BackendView> early = List.of(view("cloudhv", HypervisorCapabilities.notCapable("cloudhv", "no binary"),
+            BackendHealth.healthy("")));
+        List<BackendView> later = List.of(early.get(0), view("qemu", TCG, BackendHealth.healthy("ok")));
+        long start = System.currentTimeMillis();
+        // The libvirt bundle's condition arrives with its backend, well after any quiet period would have ended.
+        java.util.function.LongSupplier elapsed = () -> System.currentTimeMillis() - start;
+        NodeService node = (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
+            new Class<?>[] {NodeService.class}, (p, m, a) -> switch (m.getName()) {
+                case "backends" -> elapsed.getAsLong() < 1200 ? early : later;
+                case "listVms" -> List.of();
+                default -> throw new UnsupportedOperationException(m.getName());
+            });
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
+        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true,
+            () -> elapsed.getAsLong() < 1200 ? List.of("io.limiquantix.node.libvirt: limiquantix.libvirt.defaults") : List.of()).run();
+        long took = elapsed.getAsLong();
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("qemu") && text.contains("cloudhv"), text);
+        assertFalse(text.contains("still waiting"), text);
+        assertTrue(took >= 1200 && took < 5000, "the report waited for the condition and then only for the quiet period: " + took + " ms");
+    }
+
+    @Test
+    void aConditionNeverRegisteredIsNamedWhenTheSettleTimeEnds() {
+        List<BackendView> backends = List.of(view("qemu", TCG, BackendHealth.healthy("ok")));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
+        new ReadinessReport(node(backends), config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 600, () -> true,
+            () -> List.of("io.limiquantix.node.rpc: limiquantix.rpc.listening")).run();
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("still waiting after 0.6 s for: io.limiquantix.node.rpc: limiquantix.rpc.listening"), text);
     }
 }

@@ -24,6 +24,19 @@ public class Activator extends DependencyActivatorBase {
     private Backends backends;
     private DefaultBackends defaults;
     private io.limiquantix.node.libvirt.internal.storage.LocalVolumes localVolumes;
+    /** The OSGi condition registered once the embedded defaults have had their first say (see bnd.bnd). */
+    static final String DEFAULTS_SETTLED = "limiquantix.libvirt.defaults";
+    private volatile org.osgi.framework.ServiceRegistration<?> settledCondition;
+
+    private static org.osgi.framework.ServiceRegistration<?> registerCondition(BundleContext context, String id) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(org.osgi.service.condition.Condition.CONDITION_ID, id);
+        try {
+            return context.registerService(org.osgi.service.condition.Condition.class, org.osgi.service.condition.Condition.INSTANCE, props);
+        } catch (IllegalStateException e) {
+            return null; // the bundle is stopping
+        }
+    }
 
     @Override
     public void init(BundleContext context, DependencyManager dm) {
@@ -33,6 +46,7 @@ public class Activator extends DependencyActivatorBase {
             eventLoop.start();
         } catch (Exception | LinkageError e) {
             LOG.log(Level.SEVERE, "libvirt is not usable from this JVM (is libvirt0 installed?); no libvirt backend is registered", e);
+            settledCondition = registerCondition(context, DEFAULTS_SETTLED); // nothing more will come from this bundle
             return;
         }
         // The KVM verdict outlives this revision of the bundle (and the node) in the node's data directory,
@@ -48,6 +62,8 @@ public class Activator extends DependencyActivatorBase {
                 .setCallbacks("added", "removed")));
         backends = new Backends(dm, secrets);
         defaults = new DefaultBackends(backends, !"false".equalsIgnoreCase(context.getProperty(DefaultBackends.DISABLE_PROPERTY)));
+        // The node's readiness report waits for this condition (declared in the manifest, LimiQuantix-Readiness).
+        defaults.whenSettled(() -> settledCondition = registerCondition(context, DEFAULTS_SETTLED));
         Hashtable<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, BackendConfig.FACTORY_PID);
         dm.add(createComponent()
@@ -89,6 +105,15 @@ public class Activator extends DependencyActivatorBase {
     public void destroy(BundleContext context, DependencyManager dm) {
         long t0 = System.nanoTime();
         if (defaults != null) defaults.close();
+        org.osgi.framework.ServiceRegistration<?> condition = settledCondition;
+        settledCondition = null;
+        if (condition != null) {
+            try {
+                condition.unregister();
+            } catch (IllegalStateException e) {
+                // already gone with the bundle
+            }
+        }
         if (backends != null) backends.stopAll();
         if (localVolumes != null) localVolumes.close();
         long t1 = System.nanoTime();

@@ -45,6 +45,9 @@ final class DefaultBackends implements ConfigurationListener {
     private final Set<String> knownPids = new HashSet<>();
     private boolean active;
     private ScheduledFuture<?> probe;
+    /** Told once, when the first decision is made and carried out (see {@link #whenSettled}). */
+    private volatile Runnable settled = () -> { };
+    private boolean settledOnce;
 
     DefaultBackends(BackendRegistry backends, boolean enabled) {
         this(backends, enabled, uri -> DaemonProbe.answers(uri, PROBE_TIMEOUT_SECONDS), PROBE_INTERVAL_SECONDS);
@@ -62,6 +65,26 @@ final class DefaultBackends implements ConfigurationListener {
             return t;
         });
         if (!enabled) LOG.info("embedded default libvirt backends are disabled (" + DISABLE_PROPERTY + "=false)");
+    }
+
+    /**
+     * {@code then} runs once (on this class's thread), when the defaults have had their first say: registered
+     * with qemu:///system probed once (answering or not), withdrawn because configurations exist, or disabled.
+     * The node's readiness report waits for it, so that it does not call the node ready a moment before the
+     * default backends appear.
+     */
+    void whenSettled(Runnable then) {
+        settled = then;
+    }
+
+    private synchronized void settle() {
+        if (settledOnce) return;
+        settledOnce = true;
+        try {
+            settled.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not announce that the libvirt defaults are settled", e);
+        }
     }
 
     /** DM callbacks for the optional ConfigurationAdmin dependency. */
@@ -119,10 +142,17 @@ final class DefaultBackends implements ConfigurationListener {
     }
 
     private synchronized void evaluate() {
-        if (!enabled) return;
+        if (!enabled) {
+            settle();
+            return;
+        }
         boolean configured = !knownPids.isEmpty() || configurationsPresent();
-        if (configured) withdraw("a factory configuration of " + BackendConfig.FACTORY_PID + " exists");
-        else if (!active) activate();
+        if (configured) {
+            withdraw("a factory configuration of " + BackendConfig.FACTORY_PID + " exists");
+            settle();
+        } else if (!active) {
+            activate(); // settles after the first probe of qemu:///system
+        }
     }
 
     private boolean configurationsPresent() {
@@ -158,6 +188,14 @@ final class DefaultBackends implements ConfigurationListener {
     }
 
     private void probeQemu() {
+        try {
+            probeQemuOnce();
+        } finally {
+            settle();
+        }
+    }
+
+    private void probeQemuOnce() {
         synchronized (this) {
             if (!active || backends.has(QEMU_KEY)) {
                 if (probe != null && backends.has(QEMU_KEY)) probe.cancel(false);

@@ -102,6 +102,58 @@ class DefaultBackendsTest {
     }
 
     @Test
+    void settledOnceTheFirstProbeHasAnsweredWithTheBackendsAlreadyRegistered() throws Exception {
+        daemon.set(null);
+        java.util.concurrent.CountDownLatch slowProbe = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger settledCount = new AtomicInteger();
+        AtomicReference<Set<String>> namesWhenSettled = new AtomicReference<>();
+        defaults = new DefaultBackends(registry, true, uri -> {
+            probes.incrementAndGet();
+            try {
+                slowProbe.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return daemon.get();
+        }, 1);
+        defaults.whenSettled(() -> {
+            namesWhenSettled.set(registry.names());
+            settledCount.incrementAndGet();
+        });
+        defaults.configAdminAdded(configAdmin());
+        defaults.start();
+        eventually(() -> probes.get() == 1, "the qemu probe did not start");
+        Thread.sleep(200);
+        assertEquals(0, settledCount.get(), "settled while the first probe of qemu:///system was still running");
+        slowProbe.countDown();
+        eventually(() -> settledCount.get() == 1, "not settled after the first probe answered");
+        assertEquals(Set.of("qemu", "test"), namesWhenSettled.get(), "both defaults are registered before the settle signal");
+        daemon.set("gone");
+        defaults.reconsider();
+        Thread.sleep(300);
+        assertEquals(1, settledCount.get(), "the settle signal is given once");
+    }
+
+    @Test
+    void settledAtOnceWhenTheDaemonDoesNotAnswerWhenConfiguredOrWhenDisabled() throws Exception {
+        for (int mode = 0; mode < 3; mode++) {
+            close();
+            registry.live.clear();
+            configurations.set(mode == 1 ? 1 : 0);
+            daemon.set(mode == 0 ? "qemu:///system does not answer: no socket" : null);
+            AtomicInteger settledCount = new AtomicInteger();
+            DefaultBackends d = new DefaultBackends(registry, mode != 2, uri -> daemon.get(), 30);
+            defaults = d;
+            d.whenSettled(settledCount::incrementAndGet);
+            d.configAdminAdded(configAdmin());
+            d.start();
+            int m = mode;
+            eventually(() -> settledCount.get() == 1, "not settled in mode " + m);
+            assertEquals(mode == 0 ? Set.of("test") : Set.of(), registry.names(), "mode " + mode);
+        }
+    }
+
+    @Test
     void configurationsPresentAtStartKeepTheDefaultsDown() throws Exception {
         configurations.set(2);
         defaults(true).start();

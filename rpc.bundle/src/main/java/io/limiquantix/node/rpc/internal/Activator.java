@@ -6,6 +6,8 @@ import org.apache.felix.dm.DependencyActivatorBase;
 import org.apache.felix.dm.DependencyManager;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.condition.Condition;
 import org.osgi.service.cm.ManagedService;
 
 /**
@@ -21,12 +23,36 @@ public final class Activator extends DependencyActivatorBase {
         props.put(Constants.SERVICE_PID, RpcConfig.PID);
         dm.add(createComponent()
             .setInterface(ManagedService.class.getName(), props)
-            .setImplementation(new RpcLifecycle(context::getProperty, (gateway, consoles) -> HttpFrontEnd.open(context, gateway, consoles)))
+            .setImplementation(new RpcLifecycle(context::getProperty, (gateway, consoles) -> HttpFrontEnd.open(context, gateway, consoles))
+                .startInBackground(() -> listening = registerCondition(context)))
             .add(createServiceDependency().setService(NodeService.class).setRequired(true)));
+    }
+
+    /** Registered once the first start of the server has been attempted; the node's readiness report waits for it (bnd.bnd). */
+    static final String LISTENING = "limiquantix.rpc.listening";
+    private volatile ServiceRegistration<?> listening;
+
+    private static ServiceRegistration<?> registerCondition(BundleContext context) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(Condition.CONDITION_ID, LISTENING);
+        try {
+            return context.registerService(Condition.class, Condition.INSTANCE, props);
+        } catch (IllegalStateException e) {
+            return null; // the bundle is stopping
+        }
     }
 
     @Override
     public void destroy(BundleContext context, DependencyManager dm) {
         // DM stops the component, which closes the server.
+        ServiceRegistration<?> r = listening;
+        listening = null;
+        if (r != null) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException e) {
+                // gone with the bundle
+            }
+        }
     }
 }

@@ -33,6 +33,9 @@ final class RpcLifecycle implements ManagedService {
     private boolean started;
     private RpcServer server;
     private RpcConfig running;
+    private boolean background;
+    private Thread starter;
+    private Runnable afterFirstStart;
 
     RpcLifecycle(Function<String, String> framework) {
         this(framework, (gateway, consoles) -> gateway);
@@ -61,14 +64,73 @@ final class RpcLifecycle implements ManagedService {
         return ConsoleTickets.DEFAULT_LIFETIME;
     }
 
-    synchronized void start() {
-        started = true;
-        apply();
+    /**
+     * Binds the server on a thread of its own when {@link #startInBackground} was asked for (the node's bundle
+     * does: gRPC's classes take a few hundred milliseconds to load, which the framework's start thread spends on
+     * the other bundles meanwhile), else at once. Either way {@code afterFirstStart} runs once after the first
+     * attempt, listening or not.
+     */
+    void start() {
+        Thread t;
+        synchronized (this) {
+            started = true;
+            if (!background) {
+                apply();
+                t = null;
+            } else {
+                t = new Thread(() -> {
+                    synchronized (RpcLifecycle.this) {
+                        if (started) apply();
+                    }
+                    announceFirstStart();
+                }, "lq-rpc-start");
+                t.setDaemon(true);
+                starter = t;
+            }
+        }
+        if (t != null) t.start();
+        else announceFirstStart();
     }
 
-    synchronized void stop() {
-        started = false;
-        closeServer();
+    void stop() {
+        Thread t;
+        synchronized (this) {
+            started = false;
+            t = starter;
+            starter = null;
+        }
+        // A start still binding finishes first (it holds the lock while it does), so that no server outlives this.
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            closeServer();
+        }
+    }
+
+    /** Start in the background from now on (see {@link #start}); {@code then} runs once after the first start. */
+    synchronized RpcLifecycle startInBackground(Runnable then) {
+        background = true;
+        afterFirstStart = then;
+        return this;
+    }
+
+    private void announceFirstStart() {
+        Runnable then;
+        synchronized (this) {
+            then = afterFirstStart;
+            afterFirstStart = null;
+        }
+        if (then == null) return;
+        try {
+            then.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not announce that the gRPC API has started: " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -109,4 +109,28 @@ class RpcServerTest {
         assertEquals(-1, lifecycle.port());
         assertEquals(0, rpcThreads());
     }
+    @Test
+    void aBackgroundStartListensOffTheCallersThreadAnnouncesItOnceAndAStopRightAfterLeavesNothing() throws Exception {
+        Map<String, String> framework = Map.of("limiquantix.data", dir.toString(), "limiquantix.rpc.port", "0");
+        java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger portWhenAnnounced = new java.util.concurrent.atomic.AtomicInteger();
+        RpcLifecycle lifecycle = new RpcLifecycle(framework::get);
+        lifecycle.startInBackground(() -> {
+            portWhenAnnounced.set(lifecycle.port());
+            announced.incrementAndGet();
+        });
+        lifecycle.start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (announced.get() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        assertEquals(1, announced.get(), "the first start is announced");
+        assertTrue(portWhenAnnounced.get() > 0, "announced only once the server listens");
+        lifecycle.stop();
+        assertEquals(-1, lifecycle.port());
+        // started again (NodeService came back): no second announcement; stopped while it may still be binding
+        lifecycle.start();
+        lifecycle.stop();
+        assertEquals(-1, lifecycle.port(), "a stop right after a background start leaves no server");
+        assertEquals(1, announced.get());
+        assertEquals(0, rpcThreads(), "threads left: " + Thread.getAllStackTraces().keySet());
+    }
 }
