@@ -59,13 +59,21 @@ start_libvirtd() {
   if libvirt_answers; then log "libvirtd already answers on qemu:///system; using it"; return 0; fi
   mkdir -p "$d" /var/log/libvirt/qemu
   rm -f "$d"/*.pid "$d"/started
+  # A virtlogd that is still exiting (stopped a moment ago) has already removed its socket: wait for it to go
+  # rather than take it for a running one, or every guest start fails on the missing virtlogd-sock.
+  local i
+  for i in $(seq 1 50); do
+    pgrep -x virtlogd >/dev/null && [ ! -S /run/libvirt/virtlogd-sock ] || break
+    sleep 0.2
+  done
   if ! pgrep -x virtlogd >/dev/null; then
     virtlogd -d -p "$d/virtlogd.pid" || die "virtlogd did not start"
     echo virtlogd >> "$d/started"
   fi
+  for i in $(seq 1 50); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.1; done
+  [ -S /run/libvirt/virtlogd-sock ] || die "virtlogd runs but /run/libvirt/virtlogd-sock does not exist"
   libvirtd -d -p "$d/libvirtd.pid" || die "libvirtd did not start"
   echo libvirtd >> "$d/started"
-  local i
   for i in $(seq 1 50); do libvirt_answers && break; sleep 0.2; done
   libvirt_answers || die "libvirtd started but qemu:///system does not answer (see /var/log/libvirt)"
   log "started libvirtd (pid $(cat "$d/libvirtd.pid")) and virtlogd for this run"
@@ -77,7 +85,10 @@ stop_libvirtd() {
   for f in libvirtd virtlogd; do
     grep -qx "$f" "$d/started" || continue
     pid=$(cat "$d/$f.pid" 2>/dev/null) || continue
-    kill "$pid" 2>/dev/null && log "stopped $f (pid $pid)"
+    kill "$pid" 2>/dev/null || continue
+    # Wait until it has gone (bounded), so that a start right after finds neither it nor its socket.
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    log "stopped $f (pid $pid)"
   done
   rm -f "$d/started"
 }
