@@ -131,12 +131,23 @@ class MetricsOsgiIT {
             for (String family : List.of("limiquantix_vm_cpu_seconds_total counter", "limiquantix_vms gauge", "limiquantix_ledger_vms gauge",
                     "jvm_memory_heap_used_bytes gauge", "jvm_threads_live gauge", "limiquantix_vm_memory_rss_bytes gauge"))
                 assertTrue(ok.body().contains("\n# TYPE " + family + "\n"), family + " in\n" + ok.body());
-            assertTrue(ok.body().contains("limiquantix_vms{state=\"running\"} 1"), ok.body());
+            // The node adopts every domain of qemu:///system, so the gauge counts what libvirt runs (this guest, and any
+            // other test's guest still on the shared libvirtd), not only this test's.
+            long running = runningDomains();
+            assertTrue(running >= 1, "virsh lists this test's guest as running");
+            assertTrue(ok.body().contains("limiquantix_vms{state=\"running\"} " + running), "running = " + running + " (virsh) in\n" + ok.body());
             String id = vmId;
             System.out.println("MetricsOsgiIT: " + ok.body().lines().filter(l -> l.contains(id)).toList());
         } finally {
             if (vmId != null) cleanUp(vmId);
         }
+    }
+
+    private static long runningDomains() throws Exception {
+        Process p = new ProcessBuilder("virsh", "-c", "qemu:///system", "list", "--state-running", "--name").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "virsh list: " + out);
+        return out.lines().filter(l -> !l.isBlank()).count();
     }
 
     /** The node is gone by now: the guest is removed with virsh. */
