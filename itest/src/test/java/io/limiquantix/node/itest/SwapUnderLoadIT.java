@@ -236,7 +236,11 @@ public class SwapUnderLoadIT {
                 cleared = 0;
                 for (WeakReference<Class<?>> r : oldRevisions) if (r.get() == null) cleared++;
             }
-            report("SWAP-BENCH old-revisions collected=" + cleared + "/" + oldRevisions.size());
+            List<String> kept = new ArrayList<>();
+            for (int i = 0; i < oldRevisions.size(); i++)
+                if (oldRevisions.get(i).get() != null) kept.add((i % 2 == 0 ? "update " : "reinstall ") + i / 2);
+            report("SWAP-BENCH old-revisions collected=" + cleared + "/" + oldRevisions.size()
+                + (kept.isEmpty() ? "" : "; still reachable: the revisions replaced by " + kept));
             assertEquals("old revisions of the libvirt bundle still reachable", oldRevisions.size(), cleared);
         } finally {
             running.set(false);

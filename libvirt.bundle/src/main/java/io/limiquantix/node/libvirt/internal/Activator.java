@@ -122,6 +122,8 @@ public class Activator extends DependencyActivatorBase {
         int forgotten = JnaCaches.forget(Activator.class.getClassLoader(), !EventLoop.callbacksMayBeCalled());
         LOG.fine(() -> "removed " + forgotten + " entries of this bundle's classes from JNA's caches");
         LOG.info("libvirt bundle stopped in " + (System.nanoTime() - t0) / 1_000_000 + " ms (backends closed in "
-            + (t1 - t0) / 1_000_000 + " ms); its VMs are untouched");
+            + (t1 - t0) / 1_000_000 + " ms); its VMs are untouched"
+            + (EventLoop.callbacksMayBeCalled() ? "; its JNA callbacks are kept (libvirt may still call one), so this"
+                + " revision stays in memory" : ""));
     }
 }
