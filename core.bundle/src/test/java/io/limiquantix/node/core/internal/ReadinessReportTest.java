@@ -63,45 +63,40 @@ class ReadinessReportTest {
         assertTrue(text.contains("/tmp/lq-data") && text.contains("Shell: lq:backends"), text);
     }
 
-    @Test
-    void aBackendThatRegistersAMomentLaterIsStillInTheReport() {
+    /** cloudhv (not capable) from the start, qemu (live) too once {@code millis} have passed since {@code start}. */
+    private static NodeService qemuArrivingAfter(long start, long millis) {
         List<BackendView> early = List.of(view("cloudhv", HypervisorCapabilities.notCapable("cloudhv", "no binary"),
             BackendHealth.healthy("")));
         List<BackendView> later = List.of(early.get(0), view("qemu", TCG, BackendHealth.healthy("ok")));
-        long start = System.currentTimeMillis();
-        NodeService node = (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
+        return (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
             new Class<?>[] {NodeService.class}, (p, m, a) -> switch (m.getName()) {
-                case "backends" -> System.currentTimeMillis() - start < 100 ? early : later;
+                case "backends" -> System.currentTimeMillis() - start < millis ? early : later;
                 case "listVms" -> List.of();
                 default -> throw new UnsupportedOperationException(m.getName());
             });
+    }
+
+    /** Runs a report on {@code node} with {@code pending} as its readiness conditions; returns what it printed. */
+    private static String report(NodeService node, java.util.function.Supplier<List<String>> pending) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
-        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true, List::of).run();
-        String text = bytes.toString(StandardCharsets.UTF_8);
+        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true, pending).run();
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aBackendThatRegistersAMomentLaterIsStillInTheReport() {
+        String text = report(qemuArrivingAfter(System.currentTimeMillis(), 100), List::of);
         assertTrue(text.contains("qemu") && text.contains("cloudhv"), text);
     }
 
     @Test
     void aDeclaredConditionHoldsTheReportUntilItIsRegisteredAndNoLonger() {
-        List<BackendView> early = List.of(view("cloudhv", HypervisorCapabilities.notCapable("cloudhv", "no binary"),
-            BackendHealth.healthy("")));
-        List<BackendView> later = List.of(early.get(0), view("qemu", TCG, BackendHealth.healthy("ok")));
         long start = System.currentTimeMillis();
         // The libvirt bundle's condition arrives with its backend, well after any quiet period would have ended.
-        java.util.function.LongSupplier elapsed = () -> System.currentTimeMillis() - start;
-        NodeService node = (NodeService) Proxy.newProxyInstance(NodeService.class.getClassLoader(),
-            new Class<?>[] {NodeService.class}, (p, m, a) -> switch (m.getName()) {
-                case "backends" -> elapsed.getAsLong() < 1200 ? early : later;
-                case "listVms" -> List.of();
-                default -> throw new UnsupportedOperationException(m.getName());
-            });
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        NodeConfig config = new NodeConfig(Path.of("/tmp/lq-data"), List.of(), Duration.ofSeconds(1), 1);
-        new ReadinessReport(node, config, () -> "", new PrintStream(bytes, true, StandardCharsets.UTF_8), 10_000, () -> true,
-            () -> elapsed.getAsLong() < 1200 ? List.of("io.limiquantix.node.libvirt: limiquantix.libvirt.defaults") : List.of()).run();
-        long took = elapsed.getAsLong();
-        String text = bytes.toString(StandardCharsets.UTF_8);
+        String text = report(qemuArrivingAfter(start, 1200), () -> System.currentTimeMillis() - start < 1200
+            ? List.of("io.limiquantix.node.libvirt: limiquantix.libvirt.defaults") : List.of());
+        long took = System.currentTimeMillis() - start;
         assertTrue(text.contains("qemu") && text.contains("cloudhv"), text);
         assertFalse(text.contains("still waiting"), text);
         assertTrue(took >= 1200 && took < 5000, "the report waited for the condition and then only for the quiet period: " + took + " ms");

@@ -47,7 +47,7 @@ final class DefaultBackends implements ConfigurationListener {
     private ScheduledFuture<?> probe;
     /** Told once, when the first decision is made and carried out (see {@link #whenSettled}). */
     private volatile Runnable settled = () -> { };
-    private boolean settledOnce;
+    private final java.util.concurrent.atomic.AtomicBoolean settledOnce = new java.util.concurrent.atomic.AtomicBoolean();
 
     DefaultBackends(BackendRegistry backends, boolean enabled) {
         this(backends, enabled, uri -> DaemonProbe.answers(uri, PROBE_TIMEOUT_SECONDS), PROBE_INTERVAL_SECONDS);
@@ -77,13 +77,19 @@ final class DefaultBackends implements ConfigurationListener {
         settled = then;
     }
 
-    private synchronized void settle() {
-        if (settledOnce) return;
-        settledOnce = true;
+    /** Queues the announcement on this class's thread, so that it never runs under this object's lock. */
+    private void settle() {
+        if (settledOnce.getAndSet(true)) return;
         try {
-            settled.run();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not announce that the libvirt defaults are settled", e);
+            worker.execute(() -> {
+                try {
+                    settled.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "could not announce that the libvirt defaults are settled", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closed: nobody waits any more
         }
     }
 
