@@ -95,10 +95,6 @@ final class ReadinessReport implements Runnable {
         return names;
     }
 
-    String render(List<BackendView> backends, long uptimeMillis) {
-        return render(backends, uptimeMillis, List.of());
-    }
-
     String render(List<BackendView> backends, long uptimeMillis, List<String> waitingFor) {
         StringBuilder s = new StringBuilder();
         s.append(String.format("%nLimiQuantix node ready in %.1f s (since JVM start). Backends:%n", uptimeMillis / 1000.0));
